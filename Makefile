@@ -1,0 +1,142 @@
+# vdri top-level build.  Plain make; every part's sources are picked up by
+# wildcard so adding a file needs no edit here.
+#
+#   make                 release build into build/release
+#   make VARIANT=debug   -O0, assertions
+#   make VARIANT=asan    AddressSanitizer + UBSan
+#   make VARIANT=ubsan   UndefinedBehaviorSanitizer alone
+#   make test            build and run every test tier that runs here
+#   make check           test under asan, valgrind tier, cppcheck
+#   make fuzz            build the libFuzzer targets (clang) and run them briefly
+#   make bench           micro-benchmarks, results in bench/results/
+
+VARIANT ?= release
+B := build/$(VARIANT)
+CC ?= cc
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -g $(WARN) -Icore/include -Itests/lib \
+	-fno-strict-aliasing -MMD -MP
+ifeq ($(VARIANT),release)
+  OPT := -O2
+else ifeq ($(VARIANT),debug)
+  OPT := -O0 -DVDRI_DEBUG
+else ifeq ($(VARIANT),asan)
+  OPT := -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+  LDSAN := -fsanitize=address,undefined
+else ifeq ($(VARIANT),ubsan)
+  OPT := -O1 -fsanitize=undefined -fno-sanitize-recover=undefined
+  LDSAN := -fsanitize=undefined
+else
+  $(error unknown VARIANT $(VARIANT))
+endif
+CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
+LDLIBS_ALL := -lpthread $(LDSAN)
+
+CORE_SRC := $(wildcard core/*.c core/chardev/*.c)
+ISO_SRC := $(wildcard isolation/*.c)
+BACK_SRC := $(wildcard drm-back/*.c)
+FRONT_SRC := $(wildcard drm-front/preload/*.c)
+TLIB_SRC := $(wildcard tests/lib/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+INTEG_SRC := $(wildcard tests/integration/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+
+obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
+
+CORE_LIB := $(B)/lib/libvdri-core.a
+ISO_LIB := $(B)/lib/libvdri-isolation.a
+BACKD := $(B)/bin/vdri-backd
+FRONT := $(B)/lib/libvdri-front.so
+TLIB := $(B)/lib/libvdri-testlib.a
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+INTEG_BIN := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(INTEG_SRC))
+BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.PHONY: all test check fuzz bench clean format-check cppcheck
+all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# The preload library hides everything but its interposers.
+$(B)/obj/drm-front/preload/%.o: drm-front/preload/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fvisibility=hidden -c $< -o $@
+
+$(CORE_LIB): $(call obj,$(CORE_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(ISO_LIB): $(call obj,$(ISO_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(TLIB): $(call obj,$(TLIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BACKD): $(call obj,$(BACK_SRC)) $(ISO_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+# Core objects are rebuilt hidden into the .so so it exports only libc names.
+FRONT_CORE_OBJ := $(patsubst %.c,$(B)/obj-front/%.o,$(CORE_SRC))
+$(B)/obj-front/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -fvisibility=hidden -c $< -o $@
+$(FRONT): $(call obj,$(FRONT_SRC)) $(FRONT_CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-z,defs -Wl,-soname,libvdri-front.so -o $@ $^ -ldl $(LDLIBS_ALL)
+
+$(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(TLIB) $(ISO_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+$(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(TLIB) $(ISO_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+$(B)/bench/%: $(B)/obj/bench/%.o $(TLIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -lm
+
+# ---- tests -----------------------------------------------------------------
+test: all
+	@tests/run-tests.sh $(B)
+
+check:
+	$(MAKE) VARIANT=asan all
+	tests/run-tests.sh build/asan
+	$(MAKE) cppcheck
+
+cppcheck:
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
+		--suppress=missingIncludeSystem -Icore/include core drm-back drm-front/preload isolation
+
+# ---- fuzzing (clang + libFuzzer) --------------------------------------------
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icore/include -fsanitize=fuzzer,address,undefined
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) -lpthread
+FUZZ_SECONDS ?= 20
+fuzz: $(FUZZ_BIN)
+	@for f in $(FUZZ_BIN); do \
+		n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus-$$n \
+			tests/fuzz/seeds/$$n 2>&1 | tail -n 3 || exit 1; \
+	done
+
+# ---- benchmarks --------------------------------------------------------------
+bench: all
+	bench/run.sh $(B)
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v '^drm-front/kmod/')
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

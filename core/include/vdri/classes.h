@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * classes.h - the registry of device classes (descriptor tables as data).
+ *
+ * A class says which files it covers (by character-device major/minor) and
+ * which ioctl tables describe them.  core/ knows classes only through this
+ * registry; each class lives in its own folder (core/chardev/, core/drm/).
+ * Files created by an ioctl (dma-buf, sync_file, a pty peer) belong to the
+ * class of the file whose ioctl created them.
+ */
+#ifndef VDRI_CLASSES_H
+#define VDRI_CLASSES_H
+
+#include "vdri/marshal.h"
+
+struct vdri_class {
+	const char *name;
+	/* does this class cover a character device?  mode is S_IFMT bits */
+	int (*match)(uint32_t major, uint32_t minor);
+	const struct m_table *const *tables;
+	uint32_t ntables;
+};
+
+/* The class covering a device number, or NULL (only flat forwarding then). */
+const struct vdri_class *vdri_class_for_rdev(uint64_t rdev);
+const struct vdri_class *vdri_class_by_name(const char *name);
+/* The descriptor for cmd in any of the class's tables, or NULL. */
+const struct m_ioctl *vdri_class_find(const struct vdri_class *c, uint32_t cmd);
+/* All classes, NULL-terminated (for table checks and listings). */
+extern const struct vdri_class *const vdri_classes[];
+
+/* Linux dev_t encoding (the wire's rdev). */
+#define VDRI_MAJOR(dev) ((uint32_t)((((dev) >> 32) & 0xfffff000u) | (((dev) >> 8) & 0xfffu)))
+#define VDRI_MINOR(dev) ((uint32_t)((((dev) >> 12) & 0xffffff00u) | ((dev) & 0xffu)))
+
+#endif
