@@ -16,7 +16,7 @@ CC ?= cc
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -g $(WARN) -Icore/include -Itests/lib \
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -g $(WARN) -I. -Icore/include -Itests/lib \
 	-fno-strict-aliasing -MMD -MP
 ifeq ($(VARIANT),release)
   OPT := -O2
@@ -140,3 +140,4 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+.SECONDARY:

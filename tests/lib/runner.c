@@ -10,6 +10,18 @@
 
 extern const struct test_case __start_vdri_tests[];
 extern const struct test_case __stop_vdri_tests[];
+/* Weak: binaries without clients have no such section. */
+extern const struct test_client __start_vdri_clients[] __attribute__((weak));
+extern const struct test_client __stop_vdri_clients[] __attribute__((weak));
+
+static int run_client(int argc, char **argv)
+{
+	for (const struct test_client *c = __start_vdri_clients; c && c < __stop_vdri_clients; c++)
+		if (strcmp(c->name, argv[2]) == 0)
+			return c->fn(argc - 3, argv + 3);
+	fprintf(stderr, "no client named %s\n", argv[2]);
+	return 127;
+}
 
 #define EXIT_SKIP 77
 
@@ -128,6 +140,8 @@ int main(int argc, char **argv)
 	const struct test_case *t;
 	int pass = 0, fail = 0, skip = 0;
 
+	if (argc > 2 && strcmp(argv[1], "--client") == 0)
+		return run_client(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
 	for (t = __start_vdri_tests; t < __stop_vdri_tests; t++) {

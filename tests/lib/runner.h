@@ -30,6 +30,21 @@ struct test_case {
 	static void tname(void)
 #define TEST(tname) TEST_TIMEOUT(tname, 30)
 
+/*
+ * CLIENT(name) { ... return status; } is a program run by a test in a child
+ * process (typically under LD_PRELOAD): the test re-executes its own binary
+ * with "--client name args...".  argc/argv are the args after the name.
+ */
+struct test_client {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+#define CLIENT(cname)                                                                              \
+	static int cname(int argc, char **argv);                                                   \
+	static const struct test_client test_client_##cname                                        \
+		__attribute__((used, section("vdri_clients"), aligned(8))) = {#cname, cname};      \
+	static int cname(int argc, char **argv)
+
 /* Fail the running test with a message (never returns). */
 void test_fail_at(const char *file, int line, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 3, 4)));

@@ -23,6 +23,9 @@ struct vdri_class {
 
 /* The class covering a device number, or NULL (only flat forwarding then). */
 const struct vdri_class *vdri_class_for_rdev(uint64_t rdev);
+/* The class covering a block device (block and character numbers differ:
+ * block 7 is loop, char 7 is vcs), or NULL. */
+const struct vdri_class *vdri_class_for_blkdev(uint64_t rdev);
 const struct vdri_class *vdri_class_by_name(const char *name);
 /* The descriptor for cmd in any of the class's tables, or NULL. */
 const struct m_ioctl *vdri_class_find(const struct vdri_class *c, uint32_t cmd);

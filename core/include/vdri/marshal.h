@@ -195,6 +195,13 @@ struct m_plan {
 	const struct m_alloc *alloc;
 };
 void m_plan_fini(struct m_plan *p);
+/*
+ * Besides buffers the plan holds fd slots: entries whose field is an M_FD.
+ * uaddr is the guest address of the 32-bit fd; an M_OUT slot receives the
+ * local fd of the file the reply creates for it, an M_IN slot (only inside
+ * a struct that is copied back) keeps the guest's own fd in len, written
+ * back over the handle the reply carries there.
+ */
 
 /*
  * Build the IOCTL request payload into out (appending).  d may be NULL:
@@ -260,6 +267,8 @@ const struct m_ioctl *m_table_find(const struct m_table *t, uint32_t cmd);
 /* Check a table: sorted, unique, fields inside the struct, sane kinds.
  * Returns 0 or -EINVAL with *why naming the entry. */
 int m_table_check(const struct m_table *t, const char **why);
+/* The same, with the reason as well as the entry (for tests and logs). */
+int m_table_check_reason(const struct m_table *t, const char **entry, const char **reason);
 /* Top-level size and direction of a call (descriptor or ioctl number). */
 void m_top(const struct m_ioctl *d, uint32_t cmd, uint32_t *size, uint32_t *dir);
 
@@ -283,6 +292,17 @@ void m_top(const struct m_ioctl *d, uint32_t cmd, uint32_t *size, uint32_t *dir)
 	{.kind = M_STRUCTS, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),                   \
 	 .count_size = M_FIELD_SIZEOF(type, cnt), .ptr_off = __builtin_offsetof(type, ptr),      \
 	 .count_off = __builtin_offsetof(type, cnt), .elem_size = (elem_desc)->size,             \
+	 .max = (maxn), .elem = (elem_desc), .name = #ptr}
+/*
+ * The same with the element type named.  clang does not accept
+ * (elem_desc)->size as a constant in a static initializer, so tables that
+ * must also build with clang (make fuzz) use this one; m_table_check
+ * verifies sizeof(elem_type) == elem_desc->size.
+ */
+#define M_STRUCTS_T_F(type, ptr, cnt, elem_type, elem_desc, maxn, d)                              \
+	{.kind = M_STRUCTS, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),                   \
+	 .count_size = M_FIELD_SIZEOF(type, cnt), .ptr_off = __builtin_offsetof(type, ptr),      \
+	 .count_off = __builtin_offsetof(type, cnt), .elem_size = sizeof(elem_type),             \
 	 .max = (maxn), .elem = (elem_desc), .name = #ptr}
 /* a file descriptor field */
 #define M_FD_F(type, fd, d)                                                                       \

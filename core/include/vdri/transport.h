@@ -63,7 +63,16 @@ const char *vt_kind_name(enum vt_kind k);
  * A stale unix socket path left by a dead daemon is replaced.
  */
 int vt_listen(const struct vt_addr *a);
-/* Accept one connection (CLOEXEC, blocking) and describe the peer. */
+/*
+ * The port a tcp or vsock listener is bound to (after listening on port 0),
+ * or -errno (-EAFNOSUPPORT for unix).
+ */
+int vt_local_port(int lfd);
+/*
+ * Accept one connection (CLOEXEC, blocking) and describe the peer (may be
+ * NULL).  The listener is non-blocking: -EAGAIN when nothing is pending, so
+ * wait for POLLIN first.  For tcp the stream options are set as on connect.
+ */
 int vt_accept(int lfd, enum vt_kind kind, struct vt_peer *peer);
 /*
  * Connect, giving up after timeout_ms (0: the default of 5 s).  Returns a

@@ -151,7 +151,7 @@ vdri_static_assert(sizeof(struct wire_open) == 16, "wire_open size");
  * files created by ioctls, see marshal.h. */
 struct wire_file_info {
 	uint32_t revents; /* readiness at creation */
-	uint32_t reserved;
+	uint32_t oflags;  /* Linux open/status flags of the new file, O_CLOEXEC included */
 	struct wire_stat st;
 };
 

@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backd.c - vdri-backd, the driver-VM daemon: listens on the configured
+ * transports, reads each new connection's HELLO (with a deadline, never
+ * blocking on a slow peer), and routes it to a session worker: a new worker
+ * process for a new session, or the existing worker for an attach.
+ *
+ * A bad HELLO closes that connection with a logged reason; nothing else is
+ * affected.  Worker exits are reaped and logged.  SIGTERM/SIGINT stop the
+ * daemon and its workers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "drm-back/backd.h"
+
+#define MAX_PENDING 64
+#define MAX_SESSIONS 256
+#define HELLO_DEADLINE_MS 5000
+#define SERIAL_RETRY_MS 1000
+
+struct listener {
+	struct vt_addr addr;
+	int fd;           /* listening socket, or the open serial path */
+	int serial_busy;  /* serial: a connection is in use */
+	int64_t retry_at; /* serial: reopen after this time (ms) */
+	pid_t owner;      /* serial: the worker serving its connection */
+};
+
+struct pending {
+	struct handoff ho;
+	uint32_t got;
+	int64_t deadline;
+};
+
+struct session {
+	uint64_t id;
+	pid_t pid;
+	int ctl;
+};
+
+static struct backd_config cfg;
+static struct listener listeners[BACKD_MAX_LISTEN];
+static struct pending *pend[MAX_PENDING];
+static struct session sessions[MAX_SESSIONS];
+static int sig_fd = -1;
+static pid_t session_last_pid;
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pending_add(int fd, const struct vt_peer *peer, int serial_tag)
+{
+	for (int i = 0; i < MAX_PENDING; i++) {
+		if (pend[i])
+			continue;
+		pend[i] = calloc(1, sizeof(*pend[i]));
+		if (!pend[i])
+			break;
+		pend[i]->ho.fd = fd;
+		pend[i]->ho.peer = *peer;
+		pend[i]->ho.serial_tag = serial_tag;
+		pend[i]->deadline = now_ms() + HELLO_DEADLINE_MS;
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		return;
+	}
+	blog(LOG_W, "%s: too many connections waiting for HELLO; closed", peer->desc);
+	close(fd);
+	if (serial_tag >= 0)
+		listeners[serial_tag].serial_busy = 0;
+}
+
+static void serial_release(int tag)
+{
+	if (tag < 0 || tag >= cfg.nlisten)
+		return;
+	listeners[tag].serial_busy = 0;
+	listeners[tag].owner = 0;
+	listeners[tag].retry_at = now_ms() + 100;
+}
+
+static void pending_drop(int i, const char *why, int reply_errno)
+{
+	struct pending *p = pend[i];
+
+	if (why)
+		blog(LOG_W, "%s: %s; connection closed", p->ho.peer.desc, why);
+	if (reply_errno) {
+		const struct wire_hdr *h = (const void *)p->ho.hello;
+
+		fcntl(p->ho.fd, F_SETFL, fcntl(p->ho.fd, F_GETFL) & ~O_NONBLOCK);
+		fio_send_reply(p->ho.fd, WIRE_OP_HELLO, h->id, 0, -reply_errno, NULL, 0);
+	}
+	close(p->ho.fd);
+	if (p->ho.serial_tag >= 0) {
+		listeners[p->ho.serial_tag].serial_busy = 0;
+		listeners[p->ho.serial_tag].retry_at = now_ms() + SERIAL_RETRY_MS;
+	}
+	free(p);
+	pend[i] = NULL;
+}
+
+/* Check a complete HELLO frame.  Returns NULL or the reason; *err the errno to reply. */
+static const char *hello_check(const struct pending *p, int *err)
+{
+	const struct wire_hdr *h = (const void *)p->ho.hello;
+	const struct wire_hello *hl = (const void *)(h + 1);
+	uint32_t need = WIRE_HDR_SIZE + sizeof(*hl) + hl->name_len + hl->token_len;
+
+	*err = EPROTO;
+	if (vdri_le32(hl->magic) != WIRE_MAGIC)
+		return "bad magic in HELLO";
+	if (need != h->len || hl->name_len > WIRE_NAME_MAX || hl->token_len > 256)
+		return "HELLO lengths inconsistent";
+	if (hl->version_min > WIRE_VERSION || hl->version_max < WIRE_VERSION) {
+		*err = EPROTONOSUPPORT;
+		return "no common protocol version";
+	}
+	if (hl->name_len && wire_check_string(hl, h->len - WIRE_HDR_SIZE, sizeof(*hl),
+					      hl->name_len, WIRE_NAME_MAX))
+		return "guest name is not a string";
+	return NULL;
+}
+
+static struct session *session_find(uint64_t id)
+{
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (sessions[i].pid && sessions[i].id == id)
+			return &sessions[i];
+	return NULL;
+}
+
+static void close_daemon_fds(int keep)
+{
+	for (int i = 0; i < cfg.nlisten; i++)
+		if (listeners[i].fd >= 0 && listeners[i].fd != keep)
+			close(listeners[i].fd);
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (pend[i] && pend[i]->ho.fd != keep)
+			close(pend[i]->ho.fd);
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (sessions[i].pid)
+			close(sessions[i].ctl);
+	close(sig_fd);
+}
+
+static int session_start(struct pending *p)
+{
+	struct session *s = NULL;
+	int sv[2];
+	uint64_t id;
+	pid_t pid;
+
+	for (int i = 0; i < MAX_SESSIONS && !s; i++)
+		if (!sessions[i].pid)
+			s = &sessions[i];
+	if (!s)
+		return -EAGAIN;
+	do {
+		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
+			return -EIO;
+	} while (!id || session_find(id));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(sv[0]);
+		close_daemon_fds(p->ho.fd);
+		fcntl(p->ho.fd, F_SETFL, fcntl(p->ho.fd, F_GETFL) | O_NONBLOCK);
+		worker_main(&cfg, sv[1], id, &p->ho);
+	}
+	close(sv[1]);
+	session_last_pid = pid;
+	s->id = id;
+	s->pid = pid;
+	s->ctl = sv[0];
+	return 0;
+}
+
+static int session_attach(struct session *s, struct pending *p)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {&p->ho, sizeof(p->ho)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &p->ho.fd, sizeof(int));
+	if (sendmsg(s->ctl, &m, MSG_NOSIGNAL) != (ssize_t)sizeof(p->ho))
+		return -errno;
+	return 0;
+}
+
+static void pending_route(int i)
+{
+	struct pending *p = pend[i];
+	const struct wire_hello *hl = (const void *)(p->ho.hello + WIRE_HDR_SIZE);
+	const char *why;
+	int err, r;
+
+	why = hello_check(p, &err);
+	if (why) {
+		pending_drop(i, why, err);
+		return;
+	}
+	p->ho.hello_len = p->got;
+	if (hl->session) {
+		struct session *s = session_find(hl->session);
+
+		if (!s) {
+			pending_drop(i, "attach to an unknown session", ESRCH);
+			return;
+		}
+		r = session_attach(s, p);
+	} else {
+		r = session_start(p);
+	}
+	if (r) {
+		blog(LOG_E, "%s: could not start or reach a session: %s", p->ho.peer.desc,
+		     strerror(-r));
+		pending_drop(i, NULL, -r);
+		return;
+	}
+	if (p->ho.serial_tag >= 0)
+		listeners[p->ho.serial_tag].owner =
+			hl->session ? session_find(hl->session)->pid : session_last_pid;
+	close(p->ho.fd);
+	free(p);
+	pend[i] = NULL;
+}
+
+static void pending_readable(int i)
+{
+	struct pending *p = pend[i];
+	const struct wire_hdr *h = (const void *)p->ho.hello;
+	uint32_t want = p->got < WIRE_HDR_SIZE ? WIRE_HDR_SIZE : h->len;
+	ssize_t n = read(p->ho.fd, p->ho.hello + p->got, want - p->got);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		pending_drop(i, n ? strerror(errno) : "closed before HELLO", 0);
+		return;
+	}
+	p->got += (uint32_t)n;
+	if (p->got == WIRE_HDR_SIZE) {
+		if (h->op != WIRE_OP_HELLO || h->flags || !h->id)
+			return pending_drop(i, "first frame is not a HELLO", 0);
+		if (h->len < WIRE_HDR_SIZE + sizeof(struct wire_hello) ||
+		    h->len > sizeof(p->ho.hello))
+			return pending_drop(i, "HELLO frame has a bad length", EPROTO);
+	}
+	if (p->got >= WIRE_HDR_SIZE && p->got == h->len)
+		pending_route(i);
+}
+
+static void listener_ready(int i)
+{
+	struct listener *l = &listeners[i];
+	struct vt_peer peer;
+	int fd;
+
+	if (l->addr.kind == VT_SERIAL)
+		return;
+	fd = vt_accept(l->fd, l->addr.kind, &peer);
+	if (fd < 0) {
+		if (fd != -EAGAIN && fd != -EINTR)
+			blog(LOG_W, "accept on listener %d: %s", i, strerror(-fd));
+		return;
+	}
+	pending_add(fd, &peer, -1);
+}
+
+static void serial_reopen(void)
+{
+	for (int i = 0; i < cfg.nlisten; i++) {
+		struct listener *l = &listeners[i];
+		struct vt_peer peer = {.kind = VT_SERIAL};
+		int fd;
+
+		if (l->addr.kind != VT_SERIAL || l->serial_busy || now_ms() < l->retry_at)
+			continue;
+		fd = vt_open_serial(&l->addr);
+		if (fd < 0) {
+			l->retry_at = now_ms() + SERIAL_RETRY_MS;
+			continue;
+		}
+		l->serial_busy = 1;
+		snprintf(peer.desc, sizeof(peer.desc), "serial %s", l->addr.path);
+		pending_add(fd, &peer, i);
+	}
+}
+
+static void session_ctl(int i)
+{
+	int32_t tag;
+	ssize_t n = recv(sessions[i].ctl, &tag, sizeof(tag), MSG_DONTWAIT);
+
+	if (n == sizeof(tag))
+		serial_release(tag);
+}
+
+static void reap(void)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < MAX_SESSIONS; i++) {
+			if (sessions[i].pid != pid)
+				continue;
+			if (WIFSIGNALED(status))
+				blog(LOG_W, "session %016llx worker %d killed by signal %d",
+				     (unsigned long long)sessions[i].id, pid, WTERMSIG(status));
+			else if (WEXITSTATUS(status))
+				blog(LOG_W, "session %016llx worker %d exited with status %d",
+				     (unsigned long long)sessions[i].id, pid, WEXITSTATUS(status));
+			close(sessions[i].ctl);
+			sessions[i].pid = 0;
+			/* A serial connection whose worker died is free again. */
+			for (int k = 0; k < cfg.nlisten; k++)
+				if (listeners[k].owner == pid)
+					serial_release(k);
+		}
+	}
+}
+static void shutdown_all(int sig)
+{
+	blog(LOG_I, "stopping on signal %d", sig);
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (sessions[i].pid)
+			kill(sessions[i].pid, SIGTERM);
+	for (int i = 0; i < cfg.nlisten; i++)
+		if (listeners[i].addr.kind == VT_UNIX && listeners[i].addr.path[0] != '@')
+			unlink(listeners[i].addr.path);
+	if (cfg.ready_file)
+		unlink(cfg.ready_file);
+	exit(0);
+}
+
+static void signal_readable(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap();
+		else if (si.ssi_signo == SIGHUP)
+			blog(LOG_I, "SIGHUP: configuration reload is not supported yet; ignored");
+		else
+			shutdown_all((int)si.ssi_signo);
+	}
+}
+
+static int daemon_loop(void)
+{
+	for (;;) {
+		struct pollfd pfd[1 + BACKD_MAX_LISTEN + MAX_PENDING + MAX_SESSIONS];
+		int who[1 + BACKD_MAX_LISTEN + MAX_PENDING + MAX_SESSIONS];
+		int n = 0, timeout = 1000;
+		int64_t now = now_ms();
+
+		pfd[n] = (struct pollfd){sig_fd, POLLIN, 0};
+		who[n++] = 0;
+		for (int i = 0; i < cfg.nlisten; i++)
+			if (listeners[i].addr.kind != VT_SERIAL) {
+				pfd[n] = (struct pollfd){listeners[i].fd, POLLIN, 0};
+				who[n++] = 1000 + i;
+			}
+		for (int i = 0; i < MAX_PENDING; i++) {
+			if (!pend[i])
+				continue;
+			if (now >= pend[i]->deadline) {
+				pending_drop(i, "no HELLO before the deadline", 0);
+				continue;
+			}
+			pfd[n] = (struct pollfd){pend[i]->ho.fd, POLLIN, 0};
+			who[n++] = 2000 + i;
+		}
+		for (int i = 0; i < MAX_SESSIONS; i++)
+			if (sessions[i].pid) {
+				pfd[n] = (struct pollfd){sessions[i].ctl, POLLIN, 0};
+				who[n++] = 3000 + i;
+			}
+		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
+			return -errno;
+		for (int k = 0; k < n; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (who[k] == 0)
+				signal_readable();
+			else if (who[k] < 2000)
+				listener_ready(who[k] - 1000);
+			else if (who[k] < 3000 && pend[who[k] - 2000])
+				pending_readable(who[k] - 2000);
+			else if (who[k] >= 3000 && sessions[who[k] - 3000].pid)
+				session_ctl(who[k] - 3000);
+		}
+		serial_reopen();
+	}
+}
+
+static int open_listeners(void)
+{
+	char uri[300];
+
+	for (int i = 0; i < cfg.nlisten; i++) {
+		listeners[i].addr = cfg.listen[i];
+		listeners[i].fd = -1;
+		vt_format(&cfg.listen[i], uri, sizeof(uri));
+		if (cfg.listen[i].kind == VT_SERIAL) {
+			blog(LOG_I, "serving serial %s", uri);
+			continue;
+		}
+		listeners[i].fd = vt_listen(&cfg.listen[i]);
+		if (listeners[i].fd < 0) {
+			blog(LOG_E, "cannot listen on %s: %s", uri, strerror(-listeners[i].fd));
+			return listeners[i].fd;
+		}
+		blog(LOG_I, "listening on %s", uri);
+	}
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vdri-backd [-c FILE] [-l URI]... [-e GLOB]... [--flat-ioctl allow|deny]\n"
+		   "                  [-t THREADS] [--ready-file PATH] [--syslog] [-v]\n"
+		   "  -c FILE      configuration file (see configs/vdri-backd.conf)\n"
+		   "  -l URI       listen: unix:PATH, unix:@NAME, tcp:HOST:PORT, vsock:CID:PORT,\n"
+		   "               serial:PATH\n"
+		   "  -e GLOB      export device paths matching GLOB (e.g. '/dev/dri/*')\n"
+		   "  -t N         worker threads per guest session (default 4)\n"
+		   "  -v           debug logging\n");
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", 1, 0, 'c'},     {"listen", 1, 0, 'l'}, {"export", 1, 0, 'e'},
+		{"flat-ioctl", 1, 0, 'F'}, {"threads", 1, 0, 't'}, {"ready-file", 1, 0, 'R'},
+		{"syslog", 0, 0, 'S'},     {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+		{0, 0, 0, 0}};
+	static const char *const keys[128] = {['l'] = "listen",    ['e'] = "export",
+					      ['F'] = "flat-ioctl", ['t'] = "threads",
+					      ['R'] = "ready-file"};
+	char err[512];
+	int o;
+
+	while ((o = getopt_long(argc, argv, "c:l:e:t:vh", opts, NULL)) != -1) {
+		int r = 0;
+
+		if (o == 'c')
+			r = backd_config_load(&cfg, optarg, err, sizeof(err));
+		else if (o == 'S')
+			cfg.use_syslog = 1;
+		else if (o == 'v')
+			cfg.verbose = 1;
+		else if (o == 'h')
+			return usage(stdout), 1;
+		else if (o > 0 && o < 128 && keys[o])
+			r = backd_config_directive(&cfg, keys[o], optarg, err, sizeof(err));
+		else
+			return usage(stderr), -1;
+		if (r) {
+			fprintf(stderr, "vdri-backd: %s\n", err);
+			return -1;
+		}
+	}
+	if (optind < argc || !cfg.nlisten) {
+		fprintf(stderr, "vdri-backd: %s\n",
+			optind < argc ? "unexpected arguments" : "nothing to listen on (-l URI)");
+		return -1;
+	}
+	return 0;
+}
+
+static void write_ready_file(void)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!cfg.ready_file)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg.ready_file);
+	f = fopen(tmp, "we");
+	if (!f) {
+		blog(LOG_W, "ready file %s: %s", tmp, strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", (int)getpid());
+	fclose(f);
+	rename(tmp, cfg.ready_file);
+}
+
+int main(int argc, char **argv)
+{
+	sigset_t set;
+	int r;
+
+	backd_config_init(&cfg);
+	r = parse_args(argc, argv);
+	if (r)
+		return r > 0 ? 0 : 2;
+	blog_init("vdri-backd", cfg.use_stderr, cfg.use_syslog, cfg.verbose);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig_fd < 0 || open_listeners())
+		return 1;
+	for (int i = 0; i < cfg.policy.nexports; i++)
+		blog(LOG_I, "exporting %s", cfg.policy.exports[i]);
+	blog(LOG_I, "ready (protocol %d, flat ioctls %s)", WIRE_VERSION,
+	     cfg.policy.flat_ioctl ? "allowed" : "denied");
+	write_ready_file();
+	r = daemon_loop();
+	blog(LOG_E, "daemon loop failed: %s", strerror(-r));
+	return 1;
+}

@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops.c - executes forwarded file operations on the real files and replies.
+ *
+ * Every handler: decode and check its payload (the frame's header was
+ * checked by frame_io), act, re-poll the file so its readiness event goes
+ * out before the reply, send the reply.  Real files are always open
+ * O_NONBLOCK here: blocking is the frontend's business (it waits for a
+ * readiness event and retries), so no request can stall the session.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "drm-back/worker.h"
+
+#define POLLERR_BITS (POLLERR | POLLHUP | POLLNVAL | POLLRDHUP)
+#define FORK_TOKEN_TTL 60 /* seconds an unclaimed fork token holds files */
+#define OPEN_FLAGS_PASSED (O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
+#define OPEN_FLAGS_LOCAL (O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_LARGEFILE | O_NOFOLLOW)
+
+static const void *payload(const struct wire_hdr *h)
+{
+	return h + 1;
+}
+
+static uint32_t payload_len(const struct wire_hdr *h)
+{
+	return h->len - WIRE_HDR_SIZE;
+}
+
+static void stat_to_wire(const struct stat *st, struct wire_stat *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->dev = st->st_dev;
+	w->ino = st->st_ino;
+	w->rdev = st->st_rdev;
+	w->size = st->st_size;
+	w->blocks = st->st_blocks;
+	w->mode = st->st_mode;
+	w->nlink = (uint32_t)st->st_nlink;
+	w->uid = st->st_uid;
+	w->gid = st->st_gid;
+	w->blksize = (uint32_t)st->st_blksize;
+	w->atime_sec = st->st_atim.tv_sec;
+	w->atime_nsec = (uint32_t)st->st_atim.tv_nsec;
+	w->mtime_sec = st->st_mtim.tv_sec;
+	w->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	w->ctime_sec = st->st_ctim.tv_sec;
+	w->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
+}
+
+/* Copy "path" that follows a fixed struct; 0 or -EINVAL. */
+static int take_path(const struct wire_hdr *h, uint32_t off, uint32_t len, char *out)
+{
+	if (wire_check_string(payload(h), payload_len(h), off, len, WIRE_PATH_MAX - 1))
+		return -EINVAL;
+	memcpy(out, (const uint8_t *)payload(h) + off, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static void op_open(struct worker *w, struct wconn *c, const struct wire_hdr *h)
+{
+	struct wire_open o;
+	struct wire_file_info info;
+	char path[WIRE_PATH_MAX];
+	const char *why = "";
+	struct wfile *f;
+	struct stat st;
+	int fd, r;
+
+	wire_take(&o, sizeof(o), payload(h), payload_len(h));
+	r = take_path(h, sizeof(o), o.path_len, path);
+	if (r)
+		goto reply;
+	r = iso_may_open(&w->cfg->policy, path, &why);
+	if (!r && (o.flags & ~(uint32_t)(OPEN_FLAGS_PASSED | OPEN_FLAGS_LOCAL))) {
+		why = "open flags not allowed on a forwarded file";
+		r = -EACCES;
+	}
+	if (r) {
+		blog(LOG_W, "%s: open %s refused: %s", c->desc, path, why);
+		goto reply;
+	}
+	fd = open(path, (int)(o.flags & OPEN_FLAGS_PASSED) | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		r = -errno;
+		goto reply;
+	}
+	fstat(fd, &st);
+	r = worker_file_add(w, c, fd, S_ISCHR(st.st_mode) ? vdri_class_for_rdev(st.st_rdev) : NULL,
+			    path, &f);
+	if (r)
+		goto reply;
+	worker_fill_info(f->fd, f->revents, &info);
+	info.oflags = o.flags;
+	blog(LOG_D, "%s: open %s -> handle %u (class %s)", c->desc, path, f->handle,
+	     f->cls ? f->cls->name : "none");
+	worker_reply(c, h, f->handle, &info, sizeof(info));
+	worker_file_watch(w, f);
+	worker_file_put(w, f);
+	return;
+reply:
+	worker_reply(c, h, r, NULL, 0);
+}
+
+static void op_close(struct worker *w, struct wconn *c, const struct wire_hdr *h)
+{
+	worker_reply(c, h, worker_file_release(w, c, h->handle), NULL, 0);
+}
+
+static void op_read(struct worker *w, struct wconn *c, const struct wire_hdr *h,
+		    struct wfile *f)
+{
+	struct wire_read rd;
+	ssize_t n;
+	void *buf;
+
+	wire_take(&rd, sizeof(rd), payload(h), payload_len(h));
+	if (rd.count > WIRE_IO_MAX)
+		rd.count = WIRE_IO_MAX;
+	if (rd.count + 64u > w->cfg->max_frame)
+		rd.count = w->cfg->max_frame - 64u;
+	buf = malloc(rd.count ? rd.count : 1);
+	if (!buf) {
+		worker_reply(c, h, -ENOMEM, NULL, 0);
+		return;
+	}
+	n = rd.offset < 0 ? read(f->fd, buf, rd.count) : pread(f->fd, buf, rd.count, rd.offset);
+	worker_file_update(w, f);
+	worker_reply(c, h, n < 0 ? -errno : n, buf, n > 0 ? (uint32_t)n : 0);
+	free(buf);
+}
+
+static void op_write(struct worker *w, struct wconn *c, const struct wire_hdr *h,
+		     struct wfile *f)
+{
+	struct wire_write wr;
+	const uint8_t *data = (const uint8_t *)payload(h) + sizeof(wr);
+	size_t len = payload_len(h) - sizeof(wr);
+	ssize_t n;
+
+	wire_take(&wr, sizeof(wr), payload(h), payload_len(h));
+	n = wr.offset < 0 ? write(f->fd, data, len) : pwrite(f->fd, data, len, wr.offset);
+	worker_file_update(w, f);
+	worker_reply(c, h, n < 0 ? -errno : n, NULL, 0);
+}
+
+/* ---- ioctl -------------------------------------------------------------- */
+
+struct ioctl_ctx {
+	struct worker *w;
+	struct wconn *c;
+	struct wfile *parent;
+	struct wfile *used[16]; /* files whose fds the call borrows */
+	int nused;
+	struct wfile *created[16];
+	int ncreated;
+};
+
+static int back_handle_to_fd(void *ctx, uint32_t handle, int32_t *fd)
+{
+	struct ioctl_ctx *x = ctx;
+	struct wfile *f;
+
+	if (x->nused == (int)(sizeof(x->used) / sizeof(x->used[0])))
+		return -EINVAL;
+	f = worker_file_get(x->w, x->c, handle);
+	if (!f)
+		return -EBADF;
+	x->used[x->nused++] = f;
+	*fd = f->fd;
+	return 0;
+}
+
+static int back_new_handle(void *ctx, int32_t fd, uint32_t *handle, struct wire_file_info *info)
+{
+	struct ioctl_ctx *x = ctx;
+	struct wfile *f;
+	char name[96];
+	int r, oflags;
+
+	if (x->ncreated == (int)(sizeof(x->created) / sizeof(x->created[0]))) {
+		close(fd);
+		return -EMFILE;
+	}
+	oflags = fcntl(fd, F_GETFL);
+	if (fcntl(fd, F_GETFD) & FD_CLOEXEC)
+		oflags |= O_CLOEXEC;
+	snprintf(name, sizeof(name), "fd from %.80s", x->parent->name);
+	r = worker_file_add(x->w, x->c, fd, x->parent->cls, name, &f);
+	if (r)
+		return r;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(fd, F_SETFL, (oflags & ~O_CLOEXEC) | O_NONBLOCK);
+	x->created[x->ncreated++] = f;
+	*handle = f->handle;
+	worker_fill_info(f->fd, f->revents, info);
+	info->oflags = (uint32_t)oflags;
+	return 0;
+}
+
+static void back_drop_handle(void *ctx, uint32_t handle)
+{
+	struct ioctl_ctx *x = ctx;
+
+	for (int i = 0; i < x->ncreated; i++)
+		if (x->created[i]->handle == handle) {
+			worker_file_release(x->w, x->c, handle);
+			worker_file_put(x->w, x->created[i]);
+			x->created[i] = x->created[--x->ncreated];
+			return;
+		}
+}
+
+static void *m_malloc(void *ctx, uint64_t size)
+{
+	return malloc(size ? size : 1);
+}
+
+static void m_free(void *ctx, void *p)
+{
+	free(p);
+}
+
+static const struct m_alloc back_alloc = {m_malloc, m_free, NULL};
+
+/* out already holds the reply payload, struct wire_reply included. */
+static void send_encoded_reply(struct wconn *c, const struct wire_hdr *req,
+			       const struct m_buf *out)
+{
+	struct iovec iov = {out->data, out->len};
+	struct wire_hdr rh;
+
+	wire_hdr_init(&rh, req->op, WIRE_F_REPLY, req->id, req->handle, out->len);
+	worker_send(c, &rh, &iov, 1);
+}
+
+static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, struct wfile *f)
+{
+	const struct m_limits lim = M_LIMITS_DEFAULT;
+	struct ioctl_ctx x = {.w = w, .c = c, .parent = f};
+	const struct m_back_ops ops = {back_handle_to_fd, back_new_handle, back_drop_handle, &x};
+	struct wire_ioctl wi;
+	struct m_buf out = {.alloc = &back_alloc};
+	const struct m_ioctl *d;
+	struct m_call *call = NULL;
+	enum iso_verdict v;
+	int64_t res;
+	int r;
+
+	wire_take(&wi, sizeof(wi), payload(h), payload_len(h));
+	d = f->cls ? vdri_class_find(f->cls, wi.cmd) : NULL;
+	v = iso_ioctl_verdict(&w->cfg->policy, d, wi.cmd);
+	c->nioctl++;
+	if (v == ISO_DENY || (v == ISO_DESC && (wi.flags & WIRE_IOCTL_FLAT))) {
+		c->nrefused++;
+		blog(LOG_W, "%s: %s: ioctl 0x%08x refused (%s)", c->desc, f->name, wi.cmd,
+		     d ? "sent flat but has a descriptor" : "no descriptor, flat forwarding denied");
+		worker_reply(c, h, -ENOTTY, NULL, 0);
+		return;
+	}
+	r = m_decode_request(d, (void *)payload(h), payload_len(h), &lim, &back_alloc, &ops, &call);
+	if (r) {
+		res = r;
+		blog(LOG_D, "%s: %s: ioctl %s (0x%08x) rejected by the marshaller: %s", c->desc,
+		     f->name, d ? d->name : "flat", wi.cmd, strerror(-r));
+		goto out;
+	}
+	res = ioctl(f->fd, m_call_cmd(call), m_call_arg(call));
+	if (res < 0)
+		res = -errno;
+	worker_file_update(w, f);
+	r = m_encode_reply(call, res, &out);
+	if (r) {
+		res = r;
+		goto out;
+	}
+	send_encoded_reply(c, h, &out);
+	goto done;
+out:
+	worker_reply(c, h, res, NULL, 0);
+done:
+	for (int i = 0; i < x.ncreated; i++) {
+		worker_file_watch(w, x.created[i]);
+		worker_file_put(w, x.created[i]);
+	}
+	for (int i = 0; i < x.nused; i++)
+		worker_file_put(w, x.used[i]);
+	if (call)
+		m_call_free(call);
+	m_buf_fini(&out);
+}
+
+/* ---- the rest ----------------------------------------------------------- */
+
+static void op_poll(struct worker *w, struct wconn *c, const struct wire_hdr *h,
+		    struct wfile *f)
+{
+	struct wire_poll p;
+
+	wire_take(&p, sizeof(p), payload(h), payload_len(h));
+	worker_file_update(w, f);
+	worker_reply(c, h, (int64_t)(worker_poll_now(f->fd) & (p.events | POLLERR_BITS)), NULL,
+		     0);
+}
+
+static void op_fstat(struct wconn *c, const struct wire_hdr *h, struct wfile *f)
+{
+	struct stat st;
+	struct wire_stat ws;
+
+	if (fstat(f->fd, &st)) {
+		worker_reply(c, h, -errno, NULL, 0);
+		return;
+	}
+	stat_to_wire(&st, &ws);
+	worker_reply(c, h, 0, &ws, sizeof(ws));
+}
+
+static void op_stat(struct worker *w, struct wconn *c, const struct wire_hdr *h)
+{
+	struct wire_stat_req sr;
+	struct wire_stat ws;
+	char path[WIRE_PATH_MAX];
+	const char *why;
+	struct stat st;
+	int r;
+
+	wire_take(&sr, sizeof(sr), payload(h), payload_len(h));
+	r = take_path(h, sizeof(sr), sr.path_len, path);
+	if (!r)
+		r = iso_may_open(&w->cfg->policy, path, &why);
+	if (!r && ((sr.flags & WIRE_STAT_NOFOLLOW) ? lstat(path, &st) : stat(path, &st)))
+		r = -errno;
+	if (r) {
+		worker_reply(c, h, r, NULL, 0);
+		return;
+	}
+	stat_to_wire(&st, &ws);
+	worker_reply(c, h, 0, &ws, sizeof(ws));
+}
+
+static void op_lseek(struct wconn *c, const struct wire_hdr *h, struct wfile *f)
+{
+	struct wire_lseek l;
+	off_t r;
+
+	wire_take(&l, sizeof(l), payload(h), payload_len(h));
+	r = lseek(f->fd, l.offset, (int)l.whence);
+	worker_reply(c, h, r < 0 ? -errno : r, NULL, 0);
+}
+
+static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
+		    struct wfile *f)
+{
+	struct wire_mmap m;
+	struct wmap *map;
+	void *addr;
+
+	wire_take(&m, sizeof(m), payload(h), payload_len(h));
+	if (!m.length || m.length > (1ull << 40) || (m.offset & 4095) ||
+	    (m.flags != MAP_SHARED && m.flags != MAP_PRIVATE) ||
+	    (m.prot & ~(uint32_t)(PROT_READ | PROT_WRITE))) {
+		worker_reply(c, h, -EINVAL, NULL, 0);
+		return;
+	}
+	addr = mmap(NULL, m.length, (int)m.prot, (int)m.flags, f->fd, (off_t)m.offset);
+	map = addr == MAP_FAILED ? NULL : calloc(1, sizeof(*map));
+	if (!map) {
+		int e = addr == MAP_FAILED ? errno : ENOMEM;
+
+		if (addr != MAP_FAILED)
+			munmap(addr, m.length);
+		worker_reply(c, h, -e, NULL, 0);
+		return;
+	}
+	map->addr = addr;
+	map->len = m.length;
+	map->owner = c;
+	map->file = f;
+	pthread_mutex_lock(&w->lock);
+	f->refs++;
+	map->id = w->next_map++;
+	map->next = w->maps;
+	w->maps = map;
+	pthread_mutex_unlock(&w->lock);
+	worker_reply(c, h, (int64_t)map->id, NULL, 0);
+}
+
+static void map_free(struct worker *w, struct wmap *m)
+{
+	munmap(m->addr, m->len);
+	worker_file_put(w, m->file);
+	free(m);
+}
+
+/* Find (and with unlink, remove) a mapping owned by c. */
+static struct wmap *map_find(struct worker *w, struct wconn *c, uint64_t id, int unlink)
+{
+	struct wmap **pp, *m = NULL;
+
+	pthread_mutex_lock(&w->lock);
+	for (pp = &w->maps; *pp; pp = &(*pp)->next)
+		if ((*pp)->id == id && (*pp)->owner == c) {
+			m = *pp;
+			if (unlink)
+				*pp = m->next;
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+	return m;
+}
+
+static void op_munmap(struct worker *w, struct wconn *c, const struct wire_hdr *h)
+{
+	struct wire_munmap u;
+	struct wmap *m;
+
+	wire_take(&u, sizeof(u), payload(h), payload_len(h));
+	m = map_find(w, c, u.map_id, 1);
+	if (m)
+		map_free(w, m);
+	worker_reply(c, h, m ? 0 : -EINVAL, NULL, 0);
+}
+
+/* PAGES_READ / PAGES_WRITE: the range must lie inside the mapping.
+ * Mappings are used only by the thread serving their owner's request. */
+static void op_pages(struct worker *w, struct wconn *c, const struct wire_hdr *h)
+{
+	struct wire_pages p = {0};
+	int wr = h->op == WIRE_OP_PAGES_WRITE;
+	uint32_t hdr = wr ? 16 : sizeof(p);
+	uint64_t len, end;
+	struct wmap *m;
+
+	wire_take(&p, hdr, payload(h), payload_len(h));
+	len = wr ? payload_len(h) - hdr : p.length;
+	m = map_find(w, c, p.map_id, 0);
+	if (!m || vdri_add_overflow(p.offset, len, &end) || end > m->len || len > WIRE_IO_MAX ||
+	    (!wr && len + 64 > w->cfg->max_frame)) {
+		worker_reply(c, h, -EINVAL, NULL, 0);
+		return;
+	}
+	if (wr) {
+		memcpy((uint8_t *)m->addr + p.offset, (const uint8_t *)payload(h) + hdr, len);
+		worker_reply(c, h, (int64_t)len, NULL, 0);
+	} else {
+		worker_reply(c, h, (int64_t)len, (uint8_t *)m->addr + p.offset, (uint32_t)len);
+	}
+}
+
+static void op_fork(struct worker *w, struct wconn *c, const struct wire_hdr *h)
+{
+	struct wire_fork_reply fr = {0};
+	struct wreserve *r = calloc(1, sizeof(*r));
+
+	if (!r || getrandom(&r->token, sizeof(r->token), 0) != sizeof(r->token)) {
+		free(r);
+		worker_reply(c, h, -ENOMEM, NULL, 0);
+		return;
+	}
+	pthread_mutex_lock(&w->lock);
+	r->handles = malloc((c->nhandles ? c->nhandles : 1) * sizeof(uint32_t));
+	if (r->handles) {
+		r->n = c->nhandles;
+		for (uint32_t i = 0; i < r->n; i++) {
+			struct wfile *f = w->files[c->handles[i]];
+
+			r->handles[i] = c->handles[i];
+			f->opens++;
+			f->refs++;
+		}
+		r->expires = time(NULL) + FORK_TOKEN_TTL;
+		r->next = w->reserves;
+		w->reserves = r;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (!r->handles) {
+		free(r);
+		worker_reply(c, h, -ENOMEM, NULL, 0);
+		return;
+	}
+	fr.token = r->token;
+	fr.handles = r->n;
+	worker_reply(c, h, 0, &fr, sizeof(fr));
+}
+
+void ops_conn_gone(struct worker *w, struct wconn *c)
+{
+	struct wmap **pp = &w->maps, *dead = NULL;
+
+	pthread_mutex_lock(&w->lock);
+	while (*pp) {
+		struct wmap *m = *pp;
+
+		if (m->owner != c) {
+			pp = &m->next;
+			continue;
+		}
+		*pp = m->next;
+		m->next = dead;
+		dead = m;
+	}
+	pthread_mutex_unlock(&w->lock);
+	while (dead) {
+		struct wmap *m = dead;
+
+		dead = m->next;
+		map_free(w, m);
+	}
+}
+
+/* Operations on one file: look the handle up (this connection must hold it). */
+static void file_op(struct worker *w, struct wconn *c, struct wire_hdr *h)
+{
+	struct wfile *f = worker_file_get(w, c, h->handle);
+
+	if (!f) {
+		worker_reply(c, h, -EBADF, NULL, 0);
+		return;
+	}
+	switch (h->op) {
+	case WIRE_OP_READ:
+		op_read(w, c, h, f);
+		break;
+	case WIRE_OP_WRITE:
+		op_write(w, c, h, f);
+		break;
+	case WIRE_OP_IOCTL:
+		op_ioctl(w, c, h, f);
+		break;
+	case WIRE_OP_POLL:
+		op_poll(w, c, h, f);
+		break;
+	case WIRE_OP_FSTAT:
+		op_fstat(c, h, f);
+		break;
+	case WIRE_OP_LSEEK:
+		op_lseek(c, h, f);
+		break;
+	case WIRE_OP_MMAP:
+		op_mmap(w, c, h, f);
+		break;
+	}
+	worker_file_put(w, f);
+}
+
+void ops_dispatch(struct worker *w, struct wconn *c, struct wire_hdr *h)
+{
+	switch (h->op) {
+	case WIRE_OP_OPEN:
+		op_open(w, c, h);
+		break;
+	case WIRE_OP_CLOSE:
+		op_close(w, c, h);
+		break;
+	case WIRE_OP_STAT:
+		op_stat(w, c, h);
+		break;
+	case WIRE_OP_MUNMAP:
+		op_munmap(w, c, h);
+		break;
+	case WIRE_OP_PAGES_READ:
+	case WIRE_OP_PAGES_WRITE:
+		op_pages(w, c, h);
+		break;
+	case WIRE_OP_FORK:
+		op_fork(w, c, h);
+		break;
+	case WIRE_OP_PING:
+		worker_reply(c, h, 0, NULL, 0);
+		break;
+	default:
+		file_op(w, c, h);
+		break;
+	}
+}

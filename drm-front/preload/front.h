@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * front.h - internals of libvdri-front.so, the LD_PRELOAD frontend.
+ *
+ * A forwarded file is a struct rfile.  The guest sees it as a real kernel
+ * fd: an eventfd (the stand-in) whose readiness mirrors the remote file's,
+ * so poll/select/epoll and dup work on it.  Every local fd number that
+ * refers to the stand-in (after dup) maps to the same rfile.
+ *
+ * One connection (struct fconn) per process carries every request; a reader
+ * thread takes replies and readiness events off it.  After fork the child
+ * opens its own connection and attaches to the session with a fork token;
+ * across exec the connection socket and a small state memfd survive and the
+ * new image adopts them (state.c).
+ *
+ * Locking: front_lock protects the fd table, the handle tables and the
+ * waiter list.  A connection's tx lock serializes its sends.  Never hold
+ * front_lock while waiting for a reply.
+ */
+#ifndef VDRI_FRONT_H
+#define VDRI_FRONT_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vdri/classes.h"
+#include "vdri/frame_io.h"
+#include "vdri/transport.h"
+#include "vdri/wire.h"
+
+#define FRONT_EXPORT __attribute__((visibility("default")))
+#define FRONT_PRIVATE_FD_MIN 200 /* private fds are placed at or above this */
+#define FRONT_MAX_GLOBS 32
+
+/* The libc functions we interpose, resolved with dlsym(RTLD_NEXT). */
+struct real_fns {
+	int (*open)(const char *, int, ...);
+	int (*openat)(int, const char *, int, ...);
+	int (*close)(int);
+	ssize_t (*read)(int, void *, size_t);
+	ssize_t (*write)(int, const void *, size_t);
+	int (*ioctl)(int, unsigned long, ...);
+	int (*poll)(struct pollfd *, nfds_t, int);
+	int (*fcntl)(int, int, ...);
+	int (*dup)(int);
+	int (*dup2)(int, int);
+	int (*dup3)(int, int, int);
+	void *(*mmap)(void *, size_t, int, int, int, off_t);
+	int (*munmap)(void *, size_t);
+	int (*msync)(void *, size_t, int);
+};
+extern struct real_fns real;
+
+struct front_config {
+	struct vt_addr addr;
+	char addr_uri[300];
+	char *globs[FRONT_MAX_GLOBS];
+	int nglobs;
+	char name[WIRE_NAME_MAX + 1];
+	int log;          /* VDRI_LOG=1: diagnostics on stderr */
+	int timeout_ms;   /* connect timeout */
+};
+extern struct front_config fcfg;
+
+struct fconn;
+
+struct rfile {
+	uint32_t handle;
+	struct fconn *conn;
+	int efd;          /* private CLOEXEC dup of the stand-in eventfd */
+	int nfds;         /* local fd numbers mapped to this rfile */
+	int refs;         /* nfds + operations in progress */
+	uint32_t revents; /* readiness mirror */
+	int status;       /* F_GETFL as the guest sees it (access mode, O_NONBLOCK, ...) */
+	int dead;
+	const struct vdri_class *cls;
+	struct wire_stat st;
+	char path[256];
+};
+
+struct fconn {
+	int fd;
+	int dead;
+	int refs;              /* the process's current-connection ref + rfiles + requests */
+	uint64_t session;
+	uint32_t max_frame;
+	pthread_mutex_t tx;
+	struct waiter *waiters; /* requests in flight (front_lock) */
+	uint32_t next_id;
+	struct rfile **byhandle; /* handle -> rfile (front_lock) */
+	uint32_t nbyhandle;
+	pthread_t reader;
+	int reader_started;
+};
+
+/* A request in flight: the reader thread completes it. */
+struct waiter {
+	struct waiter *next;
+	uint32_t id;
+	uint32_t done; /* futex word */
+	int err;       /* -errno when the connection died */
+	void *frame;   /* malloc'd copy of the reply frame */
+};
+
+extern pthread_mutex_t front_lock;
+
+/* config.c */
+void front_config_load(void);
+int front_path_matches(const char *path);
+void front_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* conn.c */
+/* The live connection (connecting if needed), with a ref; NULL and errno set. */
+struct fconn *conn_get_current(void);
+void conn_put(struct fconn *c);
+/*
+ * Send a request and wait for its reply.  On success *reply is the
+ * malloc'd reply frame (free it) and the return value is the result from
+ * struct wire_reply; otherwise -errno (-EIO when the connection is lost).
+ */
+int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct iovec *iov,
+		  int niov, struct wire_hdr **reply);
+/* Reply payload after struct wire_reply, and its length. */
+const void *reply_body(const struct wire_hdr *r, uint32_t *len);
+void conn_after_fork_child(uint64_t token, int had_conn);
+uint64_t conn_fork_token(void);
+/* Adopt a connection fd inherited across exec. */
+struct fconn *conn_adopt(int fd, uint64_t session);
+void conn_start_reader(struct fconn *c);
+void conn_child_start(void);
+int front_conn_fd(void);
+uint64_t front_conn_session(void);
+
+/* rfile.c */
+struct rfile *rfile_get(int fd); /* with a ref, or NULL if fd is not forwarded */
+void rfile_put(struct rfile *f);
+/*
+ * A new rfile from an OPEN reply or an ioctl reply -> new local fd, or
+ * -errno.  efd >= 0: use that existing stand-in (state restored after exec).
+ */
+int rfile_create(struct fconn *c, uint32_t handle, const struct wire_file_info *info,
+		 const struct vdri_class *cls, const char *path, int oflags, int efd);
+/* Map another local fd number to f (dup); caller holds front_lock. */
+void rfile_map_fd_locked(int fd, struct rfile *f);
+/* Local fd closed or replaced: drop its mapping.  Returns 1 if it was forwarded. */
+int rfile_unmap_fd(int fd);
+int rfile_is_private_fd(int fd);
+void front_private_mark(int fd, int on);
+void front_fdmap_init(void);
+void rfile_set_revents_locked(struct rfile *f, uint32_t revents);
+void rfile_conn_died_locked(struct fconn *c);
+/* Wait until f's mirror has any of events (or the file died); 0 or -EINTR. */
+int rfile_wait(struct rfile *f, uint32_t events, int timeout_ms);
+int rfile_is_forwarded(int fd);
+void front_notify_waiters_locked(void);
+/* Iterate mapped fds (state.c, fork): calls fn for each (fd, rfile). */
+void rfile_foreach_locked(void (*fn)(int fd, struct rfile *f, void *arg), void *arg);
+int front_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
+
+/* ops.c: the forwarded file operations (return -errno on failure). */
+int fop_open(const char *path, int flags, mode_t mode);
+ssize_t fop_read(struct rfile *f, void *buf, size_t n, int64_t off);
+ssize_t fop_write(struct rfile *f, const void *buf, size_t n, int64_t off);
+int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg);
+int fop_fstat(struct rfile *f, struct wire_stat *st);
+int fop_stat_path(const char *path, int nofollow, struct wire_stat *st);
+int64_t fop_lseek(struct rfile *f, int64_t off, int whence);
+void *fop_mmap(struct rfile *f, void *addr, size_t len, int prot, int flags, off_t off);
+/* munmap/msync of a forwarded mapping: 1 handled (result in *ret), 0 not ours. */
+int fop_munmap(void *addr, size_t len, int *ret);
+int fop_msync(void *addr, size_t len, int flags, int *ret);
+
+/* state.c: exec survival. */
+void state_save(void);
+void state_restore(void);
+void state_after_fork_child(void);
+
+#endif

@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ops.c - forwarded file operations on the guest side: open, read, write
+ * (blocking ones wait for a readiness event and retry, since the backend
+ * never blocks), ioctl through the marshalling engine, stat, lseek, and
+ * mmap with a guest-side copy kept coherent at defined points.
+ *
+ * mmap consistency model (generic files; the DRM class refines it):
+ *  - guest writes are published (changed pages only, compared with a shadow
+ *    of what was last exchanged) by msync(), munmap(), and before every
+ *    forwarded ioctl, read or write on the same file;
+ *  - backend-side changes become visible after every forwarded ioctl on the
+ *    file and at msync(MS_INVALIDATE).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "drm-front/preload/front.h"
+#include "vdri/marshal.h"
+
+pid_t front_pid;
+
+static void *f_alloc(void *ctx, uint64_t n)
+{
+	return malloc(n ? n : 1);
+}
+
+static void f_free(void *ctx, void *p)
+{
+	free(p);
+}
+
+static const struct m_alloc front_alloc = {f_alloc, f_free, NULL};
+
+/* ---- open / read / write ------------------------------------------------------ */
+
+int fop_open(const char *path, int flags, mode_t mode)
+{
+	size_t plen = strlen(path);
+	struct wire_open o = {.flags = (uint32_t)flags, .mode = mode, .path_len = (uint16_t)plen};
+	struct iovec iov[2] = {{&o, sizeof(o)}, {(void *)path, plen}};
+	const struct wire_file_info *info;
+	struct wire_hdr *rep = NULL;
+	struct fconn *c;
+	int64_t r;
+	uint32_t len;
+
+	if (plen >= WIRE_PATH_MAX)
+		return -ENAMETOOLONG;
+	c = conn_get_current();
+	if (!c)
+		return -ENODEV;
+	r = conn_call(c, WIRE_OP_OPEN, 0, iov, 2, &rep);
+	if (r >= 0) {
+		info = reply_body(rep, &len);
+		if (len < sizeof(*info))
+			r = -EPROTO;
+		else
+			r = rfile_create(c, (uint32_t)r, info,
+					 S_ISCHR(info->st.mode) ? vdri_class_for_rdev(info->st.rdev)
+								: NULL,
+					 path, flags, -1);
+	}
+	free(rep);
+	conn_put(c);
+	if (r == -EIO)
+		r = -ENODEV; /* the backend went away while opening */
+	return (int)r;
+}
+
+static void maps_publish(struct rfile *f);
+static void maps_refresh(struct rfile *f);
+
+ssize_t fop_read(struct rfile *f, void *buf, size_t n, int64_t off)
+{
+	struct wire_read rd = {.count = n > WIRE_IO_MAX ? WIRE_IO_MAX : (uint32_t)n, .offset = off};
+	struct iovec iov = {&rd, sizeof(rd)};
+
+	if (rd.count + 64u > f->conn->max_frame)
+		rd.count = f->conn->max_frame - 64u;
+	for (;;) {
+		struct wire_hdr *rep = NULL;
+		int64_t r;
+		uint32_t len;
+		const void *data;
+
+		if (f->dead)
+			return -EIO;
+		r = conn_call(f->conn, WIRE_OP_READ, f->handle, &iov, 1, &rep);
+		if (r >= 0) {
+			data = reply_body(rep, &len);
+			if (len != r || len > rd.count)
+				r = -EPROTO;
+			else
+				memcpy(buf, data, len);
+		}
+		free(rep);
+		if (r != -EAGAIN || (f->status & O_NONBLOCK))
+			return r;
+		r = rfile_wait(f, POLLIN, -1);
+		if (r)
+			return r;
+	}
+}
+
+ssize_t fop_write(struct rfile *f, const void *buf, size_t n, int64_t off)
+{
+	struct wire_write wr = {.offset = off};
+	size_t room = f->conn->max_frame - 64u;
+	struct iovec iov[2] = {{&wr, sizeof(wr)}, {(void *)buf, n}};
+
+	if (iov[1].iov_len > WIRE_IO_MAX)
+		iov[1].iov_len = WIRE_IO_MAX;
+	if (iov[1].iov_len > room)
+		iov[1].iov_len = room;
+	maps_publish(f);
+	for (;;) {
+		struct wire_hdr *rep = NULL;
+		int64_t r;
+
+		if (f->dead)
+			return -EIO;
+		r = conn_call(f->conn, WIRE_OP_WRITE, f->handle, iov, 2, &rep);
+		free(rep);
+		if (r != -EAGAIN || (f->status & O_NONBLOCK))
+			return r;
+		r = rfile_wait(f, POLLOUT, -1);
+		if (r)
+			return r;
+	}
+}
+
+/* ---- ioctl ------------------------------------------------------------------------ */
+
+struct actx {
+	struct rfile *f;
+};
+
+static int acc_read(void *ctx, void *dst, uint64_t uaddr, uint64_t len)
+{
+	struct iovec l = {dst, len}, r = {(void *)(uintptr_t)uaddr, len};
+	ssize_t n = process_vm_readv(front_pid, &l, 1, &r, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+		memcpy(dst, (void *)(uintptr_t)uaddr, len); /* no safe probe available */
+		return 0;
+	}
+	return -EFAULT;
+}
+
+static int acc_write(void *ctx, uint64_t uaddr, const void *src, uint64_t len)
+{
+	struct iovec l = {(void *)src, len}, r = {(void *)(uintptr_t)uaddr, len};
+	ssize_t n = process_vm_writev(front_pid, &l, 1, &r, 1, 0);
+
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+		memcpy((void *)(uintptr_t)uaddr, src, len);
+		return 0;
+	}
+	return -EFAULT;
+}
+
+static int acc_fd_to_handle(void *ctx, int32_t fd, uint32_t *handle)
+{
+	struct actx *x = ctx;
+	struct rfile *g = rfile_get(fd);
+	int r = -EBADF;
+
+	if (!g)
+		return r;
+	if (g->conn == x->f->conn && !g->dead) {
+		*handle = g->handle;
+		r = 0;
+	}
+	rfile_put(g);
+	return r;
+}
+
+static int32_t acc_new_file(void *ctx, uint32_t handle, const struct wire_file_info *info)
+{
+	struct actx *x = ctx;
+
+	return rfile_create(x->f->conn, handle, info, x->f->cls, "(from ioctl)",
+			    (int)info->oflags, -1);
+}
+
+static void acc_drop_file(void *ctx, int32_t fd)
+{
+	if (rfile_unmap_fd(fd))
+		real.close(fd);
+}
+
+int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg)
+{
+	const struct m_limits lim = M_LIMITS_DEFAULT;
+	struct actx x = {f};
+	const struct m_access acc = {acc_read, acc_write, acc_fd_to_handle, acc_new_file,
+				     acc_drop_file, &x};
+	const struct m_ioctl *d = f->cls ? vdri_class_find(f->cls, (uint32_t)cmd) : NULL;
+	struct m_buf buf = {.alloc = &front_alloc};
+	struct m_plan plan = {.alloc = &front_alloc};
+	struct wire_hdr *rep = NULL;
+	int64_t r, result;
+
+	if (f->dead)
+		return -EIO;
+	r = m_encode_request(d, (uint32_t)cmd, (uint64_t)(uintptr_t)arg, &acc, &lim, &buf, &plan);
+	if (r)
+		goto out;
+	maps_publish(f);
+	{
+		struct iovec iov = {buf.data, buf.len};
+
+		r = conn_call(f->conn, WIRE_OP_IOCTL, f->handle, &iov, 1, &rep);
+	}
+	if (!rep)
+		goto out; /* transport failure: r is -EIO */
+	if (r < 0 && rep->len == WIRE_HDR_SIZE + sizeof(struct wire_reply))
+		goto out; /* refused or rejected before the call: no body */
+	r = m_apply_reply(d, (uint32_t)cmd, (uint64_t)(uintptr_t)arg, &plan, &acc, rep + 1,
+			  rep->len - WIRE_HDR_SIZE, &result);
+	if (!r)
+		r = result;
+	maps_refresh(f);
+out:
+	free(rep);
+	m_buf_fini(&buf);
+	m_plan_fini(&plan);
+	return r < -4095 ? -EPROTO : r > 0x7fffffff ? -EOVERFLOW : (int)r;
+}
+
+/* ---- stat, lseek ------------------------------------------------------------------- */
+
+static int stat_reply(int64_t r, struct wire_hdr *rep, struct wire_stat *st)
+{
+	uint32_t len;
+	const void *b;
+
+	if (r >= 0) {
+		b = reply_body(rep, &len);
+		if (len < sizeof(*st))
+			r = -EPROTO;
+		else
+			memcpy(st, b, sizeof(*st));
+	}
+	free(rep);
+	return (int)r;
+}
+
+int fop_fstat(struct rfile *f, struct wire_stat *st)
+{
+	struct wire_hdr *rep = NULL;
+	int64_t r;
+
+	if (f->dead)
+		return -EIO;
+	r = conn_call(f->conn, WIRE_OP_FSTAT, f->handle, NULL, 0, &rep);
+	return stat_reply(r, rep, st);
+}
+
+int fop_stat_path(const char *path, int nofollow, struct wire_stat *st)
+{
+	size_t plen = strlen(path);
+	struct wire_stat_req sr = {.path_len = (uint16_t)plen,
+				   .flags = nofollow ? WIRE_STAT_NOFOLLOW : 0};
+	struct iovec iov[2] = {{&sr, sizeof(sr)}, {(void *)path, plen}};
+	struct wire_hdr *rep = NULL;
+	struct fconn *c;
+	int r;
+
+	if (plen >= WIRE_PATH_MAX)
+		return -ENAMETOOLONG;
+	c = conn_get_current();
+	if (!c)
+		return -ENOENT; /* no backend: the virtual node does not exist */
+	r = (int)conn_call(c, WIRE_OP_STAT, 0, iov, 2, &rep);
+	r = stat_reply(r, rep, st);
+	conn_put(c);
+	return r == -EIO ? -ENOENT : r;
+}
+
+int64_t fop_lseek(struct rfile *f, int64_t off, int whence)
+{
+	struct wire_lseek l = {.offset = off, .whence = (uint32_t)whence};
+	struct iovec iov = {&l, sizeof(l)};
+	struct wire_hdr *rep = NULL;
+	int64_t r;
+
+	if (f->dead)
+		return -EIO;
+	r = conn_call(f->conn, WIRE_OP_LSEEK, f->handle, &iov, 1, &rep);
+	free(rep);
+	return r;
+}
+
+/* ---- mmap ------------------------------------------------------------------------------ */
+
+struct fmap {
+	struct fmap *next;
+	uint8_t *addr;
+	size_t len;
+	uint64_t id;
+	struct rfile *f; /* holds a ref */
+	uint8_t *shadow; /* what the backend had when last exchanged */
+	int prot;
+};
+
+static struct fmap *fmaps; /* front_lock */
+
+static int pages_xfer(struct rfile *f, uint64_t id, uint64_t off, void *buf, size_t len, int wr)
+{
+	while (len) {
+		size_t chunk = len > WIRE_IO_MAX / 2 ? WIRE_IO_MAX / 2 : len;
+		struct wire_pages p = {.map_id = id, .offset = off, .length = chunk};
+		struct iovec iov[2] = {{&p, wr ? 16 : sizeof(p)}, {buf, chunk}};
+		struct wire_hdr *rep = NULL;
+		int64_t r = conn_call(f->conn, wr ? WIRE_OP_PAGES_WRITE : WIRE_OP_PAGES_READ,
+				      f->handle, iov, wr ? 2 : 1, &rep);
+		uint32_t blen;
+
+		if (r >= 0 && !wr) {
+			const void *b = reply_body(rep, &blen);
+
+			if (blen != chunk)
+				r = -EPROTO;
+			else
+				memcpy(buf, b, chunk);
+		}
+		free(rep);
+		if (r < 0)
+			return (int)r;
+		buf = (uint8_t *)buf + chunk;
+		off += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+/* Write back the pages that differ from the shadow, coalescing runs. */
+static int map_publish(struct fmap *m)
+{
+	const size_t pg = 4096;
+	int r = 0;
+
+	if (!(m->prot & PROT_WRITE))
+		return 0;
+	for (size_t p = 0; p < m->len && !r;) {
+		size_t end = p;
+
+		while (end < m->len && memcmp(m->addr + end, m->shadow + end, pg))
+			end += pg;
+		if (end == p) {
+			p += pg;
+			continue;
+		}
+		r = pages_xfer(m->f, m->id, p, m->addr + p, end - p, 1);
+		if (!r)
+			memcpy(m->shadow + p, m->addr + p, end - p);
+		p = end;
+	}
+	return r;
+}
+
+static int map_refresh(struct fmap *m)
+{
+	int r = pages_xfer(m->f, m->id, 0, m->shadow, m->len, 0);
+
+	if (r)
+		return r;
+	if (!(m->prot & PROT_WRITE))
+		mprotect(m->addr, m->len, PROT_READ | PROT_WRITE);
+	memcpy(m->addr, m->shadow, m->len);
+	if (!(m->prot & PROT_WRITE))
+		mprotect(m->addr, m->len, m->prot);
+	return 0;
+}
+
+/* Run fn on every mapping of f (f == NULL: the mapping at addr). */
+static void maps_each(struct rfile *f, int (*fn)(struct fmap *))
+{
+	struct fmap *list[32];
+	int n = 0;
+
+	pthread_mutex_lock(&front_lock);
+	for (struct fmap *m = fmaps; m && n < 32; m = m->next)
+		if (m->f == f)
+			list[n++] = m;
+	pthread_mutex_unlock(&front_lock);
+	for (int i = 0; i < n; i++)
+		fn(list[i]);
+}
+
+static void maps_publish(struct rfile *f)
+{
+	if (fmaps)
+		maps_each(f, map_publish);
+}
+
+static void maps_refresh(struct rfile *f)
+{
+	if (fmaps)
+		maps_each(f, map_refresh);
+}
+
+void *fop_mmap(struct rfile *f, void *addr, size_t len, int prot, int flags, off_t off)
+{
+	struct wire_mmap wm = {.offset = (uint64_t)off, .length = (len + 4095) & ~(size_t)4095,
+			       .prot = (uint32_t)(prot & (PROT_READ | PROT_WRITE)),
+			       .flags = (uint32_t)(flags & (MAP_SHARED | MAP_PRIVATE))};
+	struct iovec iov = {&wm, sizeof(wm)};
+	struct fmap *m = calloc(1, sizeof(*m));
+	struct wire_hdr *rep = NULL;
+	int64_t r = -ENOMEM;
+
+	if (!m || f->dead) {
+		free(m);
+		errno = f->dead ? EIO : ENOMEM;
+		return MAP_FAILED;
+	}
+	m->len = wm.length;
+	m->prot = prot;
+	m->f = f;
+	m->shadow = malloc(m->len);
+	m->addr = real.mmap(addr, m->len, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | (flags & MAP_FIXED), -1, 0);
+	if (m->shadow && m->addr != MAP_FAILED) {
+		r = conn_call(f->conn, WIRE_OP_MMAP, f->handle, &iov, 1, &rep);
+		free(rep);
+	}
+	if (r > 0) {
+		m->id = (uint64_t)r;
+		r = map_refresh(m);
+	}
+	if (r) {
+		if (m->addr != MAP_FAILED)
+			real.munmap(m->addr, m->len);
+		free(m->shadow);
+		free(m);
+		errno = r > 0 ? EPROTO : (int)-r;
+		return MAP_FAILED;
+	}
+	mprotect(m->addr, m->len, prot);
+	pthread_mutex_lock(&front_lock);
+	f->refs++;
+	m->next = fmaps;
+	fmaps = m;
+	pthread_mutex_unlock(&front_lock);
+	return m->addr;
+}
+
+static struct fmap *map_take(void *addr, int unlink)
+{
+	struct fmap **pp, *m = NULL;
+
+	pthread_mutex_lock(&front_lock);
+	for (pp = &fmaps; *pp; pp = &(*pp)->next)
+		if ((*pp)->addr == addr) {
+			m = *pp;
+			if (unlink)
+				*pp = m->next;
+			break;
+		}
+	pthread_mutex_unlock(&front_lock);
+	return m;
+}
+
+int fop_munmap(void *addr, size_t len, int *ret)
+{
+	struct fmap *m = fmaps ? map_take(addr, 1) : NULL;
+	struct wire_munmap u;
+	struct iovec iov = {&u, sizeof(u)};
+	struct wire_hdr *rep = NULL;
+
+	if (!m)
+		return 0;
+	map_publish(m);
+	u.map_id = m->id;
+	if (!m->f->dead) {
+		conn_call(m->f->conn, WIRE_OP_MUNMAP, m->f->handle, &iov, 1, &rep);
+		free(rep);
+	}
+	*ret = real.munmap(m->addr, m->len);
+	rfile_put(m->f);
+	free(m->shadow);
+	free(m);
+	return 1;
+}
+
+int fop_msync(void *addr, size_t len, int flags, int *ret)
+{
+	struct fmap *m = fmaps ? map_take(addr, 0) : NULL;
+	int r;
+
+	if (!m)
+		return 0;
+	r = map_publish(m);
+	if (!r && (flags & MS_INVALIDATE))
+		r = map_refresh(m);
+	*ret = r ? -1 : 0;
+	if (r)
+		errno = -r;
+	return 1;
+}

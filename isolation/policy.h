@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.h - what a guest may do: the isolation part decides, drm-back executes.
+ *
+ * Today: which device paths are exported (globs) and whether an ioctl without
+ * a descriptor may be forwarded flat.  Per-guest policies, memory partitions
+ * and sandboxing grow here (see isolation/README.md).
+ */
+#ifndef VDRI_ISO_POLICY_H
+#define VDRI_ISO_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vdri/marshal.h"
+
+#define ISO_MAX_EXPORTS 64
+
+struct iso_policy {
+	char *exports[ISO_MAX_EXPORTS]; /* absolute path globs (fnmatch, FNM_PATHNAME) */
+	int nexports;
+	int flat_ioctl; /* forward ioctls without a descriptor (top level only) */
+};
+
+enum iso_verdict {
+	ISO_DENY = 0,
+	ISO_DESC,  /* forward with the descriptor */
+	ISO_FLAT,  /* forward the top-level argument only, by the ioctl number */
+};
+
+/* Add an export glob (copied).  0, -EINVAL (not absolute) or -ENOSPC. */
+int iso_policy_add_export(struct iso_policy *p, const char *glob);
+void iso_policy_fini(struct iso_policy *p);
+
+/*
+ * May a guest open this path?  The path must be absolute and canonical (no
+ * "." or ".." components, no "//") and match an export.  0 or -EACCES /
+ * -EINVAL with a reason in why.
+ */
+int iso_may_open(const struct iso_policy *p, const char *path, const char **why);
+
+/* How to forward an ioctl: d is the class descriptor for cmd or NULL. */
+enum iso_verdict iso_ioctl_verdict(const struct iso_policy *p, const struct m_ioctl *d,
+				   uint32_t cmd);
+const char *iso_verdict_name(enum iso_verdict v);
+
+#endif
