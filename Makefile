@@ -55,7 +55,8 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
-.PHONY: all test check fuzz bench clean format-check cppcheck
+
+.PHONY: all test test-quick check fuzz bench clean format-check cppcheck
 all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN)
 
 $(B)/obj/%.o: %.c
@@ -101,13 +102,16 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(TLIB) $(CORE_LIB)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lm
 
 # ---- tests -----------------------------------------------------------------
-test: all
+# Every tier (release, asan, valgrind, fuzz, static): see tests/run-all.sh.
+test:
+	@tests/run-all.sh
+
+# Only the release unit + integration tests.
+test-quick: all
 	@tests/run-tests.sh $(B)
 
 check:
-	$(MAKE) VARIANT=asan all
-	tests/run-tests.sh build/asan
-	$(MAKE) cppcheck
+	@VDRI_TIERS="asan valgrind static" tests/run-all.sh
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
@@ -121,13 +125,9 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) -lpthread
 FUZZ_SECONDS ?= 20
-fuzz: $(FUZZ_BIN)
-	@for f in $(FUZZ_BIN); do \
-		n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
-		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build/fuzz/corpus-$$n \
-			tests/fuzz/seeds/$$n 2>&1 | tail -n 3 || exit 1; \
-	done
+fuzz-build: $(FUZZ_BIN)
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # ---- benchmarks --------------------------------------------------------------
 bench: all

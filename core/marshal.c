@@ -378,18 +378,32 @@ static const char *m_list_overlap(const struct m_field *fields)
 	return NULL;
 }
 
+/*
+ * path/dirs: the element descriptors being checked above this one, and the
+ * direction they were checked under (cycles are legal: chains of structs).
+ */
 static const char *m_struct_check(const struct m_field *fields, uint32_t size, uint32_t dir,
-				  uint32_t depth)
+				  const struct m_struct **path, uint32_t *dirs, uint32_t depth)
 {
 	const struct m_field *f;
 	const char *why;
+	uint32_t i;
 
-	if (depth > M_DEPTH_HARD_MAX)
-		return "nesting too deep (or a cycle)";
 	for (f = fields; f->kind != M_END; f++) {
 		why = m_field_problem(f, size, dir);
-		if (!why && f->kind == M_STRUCTS)
-			why = m_struct_check(f->elem->fields, f->elem->size, f->dir, depth + 1);
+		if (why)
+			return why;
+		if (f->kind != M_STRUCTS)
+			continue;
+		for (i = 0; i < depth && (path[i] != f->elem || dirs[i] != f->dir); i++)
+			;
+		if (i < depth)
+			continue; /* already being checked further up */
+		if (depth == M_DEPTH_HARD_MAX)
+			return "nesting too deep";
+		path[depth] = f->elem;
+		dirs[depth] = f->dir;
+		why = m_struct_check(f->elem->fields, f->elem->size, f->dir, path, dirs, depth + 1);
 		if (why)
 			return why;
 	}
@@ -398,6 +412,8 @@ static const char *m_struct_check(const struct m_field *fields, uint32_t size, u
 
 static const char *m_entry_check(const struct m_ioctl *d)
 {
+	const struct m_struct *path[M_DEPTH_HARD_MAX];
+	uint32_t dirs[M_DEPTH_HARD_MAX];
 	const struct m_field *fields = d->fields;
 	uint32_t size, dir;
 
@@ -416,7 +432,7 @@ static const char *m_entry_check(const struct m_ioctl *d)
 		return NULL;
 	if (!size)
 		return "fields on a by-value argument";
-	return m_struct_check(fields, size, dir, 0);
+	return m_struct_check(fields, size, dir, path, dirs, 0);
 }
 
 int m_table_check_reason(const struct m_table *t, const char **entry, const char **reason)

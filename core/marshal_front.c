@@ -235,12 +235,25 @@ static int m_fapply_check_bufs(struct m_fapply *a)
 	return 0;
 }
 
-static int m_fapply_file(const struct m_fapply *a, uint32_t k, struct wire_ioctl_file *wf)
+static void m_fapply_file(const struct m_fapply *a, uint32_t k, struct wire_ioctl_file *wf)
 {
 	vdri_memcpy(wf, a->reply + a->files_off + k * M_FILE_SIZE, sizeof(*wf));
 	wf->handle = vdri_le32(wf->handle);
-	if (wf->reserved || (wf->handle && !m_handle_ok(wf->handle)))
-		return -EPROTO;
+}
+
+/* File records: handle 0 (none) or a valid one; M_F_RET_FD's, the last, must exist. */
+static int m_fapply_check_files(const struct m_fapply *a, int ret_fd)
+{
+	struct wire_ioctl_file wf;
+	uint32_t k;
+
+	for (k = 0; k < a->nfile; k++) {
+		m_fapply_file(a, k, &wf);
+		if (wf.reserved || (wf.handle && !m_handle_ok(wf.handle)))
+			return -EPROTO;
+		if (ret_fd && k == a->nfile - 1 && !wf.handle)
+			return -EPROTO;
+	}
 	return 0;
 }
 
@@ -254,33 +267,24 @@ static void m_fapply_drop(struct m_fapply *a)
 	a->ncreated = 0;
 }
 
-/* Turn the reply's files into local fds; the last one must exist for M_F_RET_FD. */
-static int m_fapply_files(struct m_fapply *a, int ret_fd)
+/* Turn the reply's files into local fds (-1 where a record has none). */
+static int m_fapply_files(struct m_fapply *a)
 {
 	struct wire_ioctl_file wf;
 	uint32_t k;
-	int ret;
+	int32_t fd;
 
 	for (k = 0; k < a->nfile; k++) {
-		ret = m_fapply_file(a, k, &wf);
-		if (!ret && ret_fd && k == a->nfile - 1 && !wf.handle)
-			ret = -EPROTO;
-		if (ret)
-			goto err;
-		a->fds[k] = -1;
-		if (wf.handle) {
-			a->fds[k] = a->acc->new_file(a->acc->ctx, wf.handle, &wf.info);
-			if (a->fds[k] < 0) {
-				ret = a->fds[k];
-				goto err;
-			}
+		m_fapply_file(a, k, &wf);
+		fd = wf.handle ? a->acc->new_file(a->acc->ctx, wf.handle, &wf.info) : -1;
+		if (wf.handle && fd < 0) {
+			m_fapply_drop(a);
+			return fd;
 		}
+		a->fds[k] = fd;
 		a->ncreated = k + 1;
 	}
 	return 0;
-err:
-	m_fapply_drop(a);
-	return ret;
 }
 
 /* Write out buffers, then the fd slots inside them. */
@@ -316,7 +320,7 @@ static int m_fapply_write(struct m_fapply *a)
 
 static int m_fapply_run(struct m_fapply *a, int ret_fd, int64_t *result)
 {
-	int ret = m_fapply_files(a, ret_fd);
+	int ret = m_fapply_files(a);
 
 	if (ret)
 		return ret;
@@ -347,7 +351,9 @@ static int m_fapply_parse(struct m_fapply *a, int ret_fd, int64_t *result)
 	if (*result < 0 ? a->nfile != 0
 			: a->nfile != m_plan_count(a->plan, 1, M_OUT) + (ret_fd ? 1u : 0u))
 		return -EPROTO;
-	return m_fapply_check_bufs(a);
+	if (m_fapply_check_bufs(a))
+		return -EPROTO;
+	return m_fapply_check_files(a, ret_fd);
 }
 
 int m_apply_reply(const struct m_ioctl *d, uint32_t cmd, uint64_t arg,

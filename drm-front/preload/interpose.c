@@ -24,6 +24,21 @@
 struct real_fns real;
 extern pid_t front_pid;
 static int initialized;
+static int config_loaded;
+extern char **environ;
+
+/*
+ * Sanitizer runtimes may call an interposed function before libc has set
+ * up the environment: load the configuration once environ exists.
+ */
+static void ensure_config(void)
+{
+	if (__builtin_expect(config_loaded, 1) || !environ)
+		return;
+	config_loaded = 1;
+	front_config_load();
+	state_restore();
+}
 
 static int ret_errno(int64_t r)
 {
@@ -85,15 +100,15 @@ __attribute__((constructor)) static void front_init(void)
 	resolve();
 	front_pid = getpid();
 	front_fdmap_init();
-	front_config_load();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	state_restore();
+	ensure_config();
 }
 
 #define ENSURE_INIT()                                                                              \
 	do {                                                                                       \
 		if (__builtin_expect(!initialized, 0))                                             \
 			front_init();                                                              \
+		ensure_config();                                                                   \
 	} while (0)
 
 /* ---- open ------------------------------------------------------------------------ */

@@ -64,6 +64,15 @@ void h_backd_start(struct backd *b, const char *uri, const char *const *exports,
 	snprintf(b->log, sizeof(b->log), "%s/log", b->dir);
 	snprintf(ready, sizeof(ready), "%s/ready", b->dir);
 	snprintf(exe, sizeof(exe), "%s/bin/vdri-backd", h_build_dir());
+	if (getenv("VDRI_BACKD_WRAPPER")) {
+		static char wrap[512];
+		char *save = NULL;
+
+		snprintf(wrap, sizeof(wrap), "%s", getenv("VDRI_BACKD_WRAPPER"));
+		for (char *w = strtok_r(wrap, " ", &save); w && argc < 10;
+		     w = strtok_r(NULL, " ", &save))
+			argv[argc++] = w;
+	}
 	if (b->netns[0]) {
 		argv[argc++] = "ip";
 		argv[argc++] = "netns";
@@ -94,7 +103,7 @@ void h_backd_start(struct backd *b, const char *uri, const char *const *exports,
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	deadline = now_ms() + 10000;
+	deadline = now_ms() + 30000;
 	while (access(ready, F_OK) != 0) {
 		int st;
 
@@ -108,7 +117,7 @@ void h_backd_start(struct backd *b, const char *uri, const char *const *exports,
 			FAILF("vdri-backd exited during start-up");
 		}
 		if (now_ms() > deadline)
-			FAILF("vdri-backd not ready within 10 s");
+			FAILF("vdri-backd not ready within 30 s");
 		usleep(5000);
 	}
 }
@@ -130,29 +139,36 @@ static void rm_dir(const char *dir)
 	rmdir(dir);
 }
 
-static void reap(pid_t pid, int timeout_ms)
+static int reap(pid_t pid, int timeout_ms)
 {
 	int64_t deadline = now_ms() + timeout_ms;
-	int st;
+	int st = 0;
 
 	while (waitpid(pid, &st, WNOHANG) == 0) {
 		if (now_ms() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
-			return;
+			return -1;
 		}
 		usleep(2000);
 	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 void h_backd_stop(struct backd *b)
 {
+	int bad, bad_daemon = 0;
+
 	if (b->pid > 0) {
 		kill(b->pid, SIGTERM);
-		reap(b->pid, 5000);
+		if (reap(b->pid, 10000) == 99)
+			bad_daemon = 1;
 		b->pid = 0;
 	}
-	if (getenv("VDRI_KEEP_LOGS")) {
+	/* Under a memory checker, a process with errors exits with 99. */
+	bad = bad_daemon ||
+	      (getenv("VDRI_BACKD_WRAPPER") && h_log_contains(b, "exited with status 99"));
+	if (bad || getenv("VDRI_KEEP_LOGS")) {
 		char cmd[256];
 
 		snprintf(cmd, sizeof(cmd), "cat %s >&2", b->log);
@@ -160,6 +176,8 @@ void h_backd_stop(struct backd *b)
 			perror("system");
 	}
 	rm_dir(b->dir);
+	if (bad)
+		FAILF("a vdri-backd worker reported memory errors (log above)");
 }
 
 void h_backd_kill(struct backd *b)
@@ -218,8 +236,8 @@ static void child_env(const struct backd *b, const char *paths, int foreign)
 		unsetenv("LD_PRELOAD");
 		return;
 	}
-	snprintf(pre, sizeof(pre), "%s%s%s/lib/libvdri-front.so", foreign && asan ? asan : "",
-		 foreign && asan ? " " : "", h_build_dir());
+	snprintf(pre, sizeof(pre), "%s%s%s/lib/libvdri-front.so", asan ? asan : "",
+		 asan ? " " : "", h_build_dir());
 	setenv("LD_PRELOAD", pre, 1);
 	setenv("VDRI_ADDR", b->uri, 1);
 	setenv("VDRI_PATHS", paths, 1);

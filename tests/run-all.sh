@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# All test tiers that run on a machine without a GPU (what `make test` runs):
+#   release   unit + integration tests (real host device files, real daemon)
+#   asan      the same built with AddressSanitizer + UBSan
+#   valgrind  unit tests under memcheck, and the fault tests with vdri-backd
+#             itself under memcheck
+#   fuzz      each libFuzzer target for FUZZ_SECONDS (default 10)
+#   static    cppcheck
+# Ends with one line: "N passed, N failed, N skipped" over every tier.
+# VDRI_TIERS="release asan" limits the tiers.
+set -u
+cd "$(dirname "$0")/.."
+JOBS=${JOBS:-$(nproc)}
+tiers=${VDRI_TIERS:-release asan valgrind fuzz static}
+P=0 F=0 S=0
+
+add() { # add "N passed, N failed, N skipped" from the last line of $1
+	local line
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$1" | tail -n1)
+	if [ -z "$line" ]; then F=$((F + 1)); return; fi
+	P=$((P + $(echo "$line" | sed -E 's/^([0-9]+) passed.*/\1/')))
+	F=$((F + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+	S=$((S + $(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p' | grep . || echo 0)))
+}
+
+one() { # name, command...
+	local name=$1 log
+	shift
+	log=$(mktemp)
+	echo "==== tier: $name"
+	"$@" 2>&1 | tee "$log" | grep -E '^(FAIL|SKIP|==|[0-9]+ passed)|error' || true
+	add "$log"
+	rm -f "$log"
+}
+
+for t in $tiers; do
+	case $t in
+	release)
+		make -s -j"$JOBS" VARIANT=release all >/dev/null || { echo "release build failed"; F=$((F + 1)); continue; }
+		one release tests/run-tests.sh build/release ;;
+	asan)
+		make -s -j"$JOBS" VARIANT=asan all >/dev/null || { echo "asan build failed"; F=$((F + 1)); continue; }
+		VDRI_ASAN_PRELOAD=$(gcc -print-file-name=libasan.so) \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+			one asan tests/run-tests.sh build/asan ;;
+	valgrind)
+		if ! command -v valgrind >/dev/null; then echo "valgrind missing"; S=$((S + 1)); continue; fi
+		make -s -j"$JOBS" VARIANT=release all >/dev/null || { F=$((F + 1)); continue; }
+		VDRI_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=no" \
+			one valgrind-unit tests/run-tests.sh build/release unit
+		VDRI_BACKD_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=no" \
+			one valgrind-backd build/release/tests/integration/test_faults ;;
+	fuzz)
+		if ! command -v clang >/dev/null; then echo "clang missing: fuzz tier skipped"; S=$((S + 1)); continue; fi
+		one fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-10}" ;;
+	static)
+		if make -s cppcheck; then P=$((P + 1)); echo "PASS cppcheck"; else F=$((F + 1)); echo "FAIL cppcheck"; fi ;;
+	*) echo "unknown tier $t"; F=$((F + 1)) ;;
+	esac
+done
+echo "$P passed, $F failed, $S skipped"
+[ "$F" -eq 0 ]
