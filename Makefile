@@ -56,7 +56,7 @@ INTEG_BIN := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(INTEG_S
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 
 
-.PHONY: all test test-quick check fuzz bench clean format-check cppcheck
+.PHONY: all demo test test-quick check fuzz bench clean format-check cppcheck
 all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN)
 
 $(B)/obj/%.o: %.c
@@ -100,6 +100,10 @@ $(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(TLIB) $(ISO_LIB) $(CO
 $(B)/bench/%: $(B)/obj/bench/%.o $(TLIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lm
+
+# The main job (see README.md).
+demo:
+	@scripts/demo.sh
 
 # ---- tests -----------------------------------------------------------------
 # Every tier (release, asan, valgrind, fuzz, static): see tests/run-all.sh.

@@ -152,13 +152,19 @@ static void restore_file(struct fconn *c, int fd, uint32_t handle, int status, c
 			 const char *path)
 {
 	struct wire_file_info info = {0};
+	int r;
 
-	if (!fd_is(fd, "anon_inode:[eventfd]"))
+	if (!fd_is(fd, "anon_inode:[eventfd]")) {
+		front_log("after exec: fd %d is no longer a stand-in; not restored", fd);
 		return;
+	}
 	info.revents = POLLIN | POLLOUT; /* until the POLL below answers */
-	if (rfile_create(c, handle, &info, vdri_class_by_name(cls), strcmp(path, "-") ? path : "",
-			 status, fd) < 0)
+	r = rfile_create(c, handle, &info, vdri_class_by_name(cls), strcmp(path, "-") ? path : "",
+			 status, fd);
+	if (r < 0) {
+		front_log("after exec: fd %d not restored: %s", fd, strerror(-r));
 		return;
+	}
 	refresh_readiness(c, fd);
 }
 

@@ -126,10 +126,16 @@ CLIENT(exec_child)
 	struct epoll_event ev = {.events = EPOLLIN};
 	int ep;
 
-	if (ioctl(fd, TIOCGPTN, &n) || n != want)
-		return fprintf(stderr, "after exec: TIOCGPTN %d want %d (%s)\n", n, want,
-			       strerror(errno)),
-		       6;
+	if (ioctl(fd, TIOCGPTN, &n) || n != want) {
+		char st[512] = "";
+		const char *e = getenv("VDRI_STATE_FD");
+
+		if (e && pread(atoi(e), st, sizeof(st) - 1, 0) < 0)
+			st[0] = '\0';
+		fprintf(stderr, "after exec: TIOCGPTN %d want %d (%s); state:\n%s\n", n, want,
+			strerror(errno), st);
+		return 6;
+	}
 	/* dup keeps it forwarded; closing the dup leaves the original working. */
 	dfd = dup(fd);
 	if (ioctl(dfd, TIOCGPTN, &n) || n != want)

@@ -6,6 +6,7 @@
  * TCGETS, TIOCGPTPEER, LOOP_CONFIGURE ...) carry what they should.
  */
 #include <asm/termbits.h>
+#include <linux/ioctl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <linux/loop.h>
@@ -124,7 +125,7 @@ static void round_trip_entry(const struct m_ioctl *d)
 	if (mf_round_trip(d, d->cmd, arg, &g, &b, k_generic, &k, &t))
 		FAILF("%s: enc %d dec %d rep %d app %d", d->name, t.enc, t.dec, t.rep, t.app);
 	for (i = 0; i < k.size; i++)
-		if (guest[i] != ((k.dir & M_OUT) ? 0x40 + i : 0))
+		if (guest[i] != ((k.dir & M_OUT) ? (uint8_t)(0x40 + i) : 0))
 			FAILF("%s: byte %u is %#x", d->name, i, guest[i]);
 	if (k.ret_fd)
 		CHECK_EQ(t.result, 1000);
