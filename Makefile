@@ -118,7 +118,7 @@ check:
 	@VDRI_TIERS="asan valgrind static" tests/run-all.sh
 
 cppcheck:
-	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability \
+	cppcheck --quiet --inline-suppr --error-exitcode=1 --std=c11 --enable=warning,portability \
 		--suppress=missingIncludeSystem -Icore/include core drm-back drm-front/preload isolation
 
 # ---- fuzzing (clang + libFuzzer) --------------------------------------------

@@ -8,10 +8,10 @@
 #include "chardev/chardev.h"
 
 const struct vdri_class *const vdri_classes[] = {
-	&vdri_class_tty,
-	&vdri_class_tun,
-	&vdri_class_loop,
-	NULL,
+    &vdri_class_tty,
+    &vdri_class_tun,
+    &vdri_class_loop,
+    NULL,
 };
 
 /*
@@ -22,7 +22,7 @@ static const struct {
 	const struct vdri_class *cls;
 	int (*match)(uint32_t major, uint32_t minor);
 } vdri_blk_classes[] = {
-	{&vdri_class_loop, vdri_loop_match_blk},
+    {&vdri_class_loop, vdri_loop_match_blk},
 };
 
 const struct vdri_class *vdri_class_for_rdev(uint64_t rdev)

@@ -22,14 +22,14 @@ enum m_rec_kind {
 };
 
 struct m_rec {
-	uint8_t *local;   /* M_REC_BUF: the local bytes; M_REC_FD_*: the fd field */
-	uint8_t *at;      /* the pointer field in a local copy, or NULL */
-	uint64_t guest;   /* the guest's pointer value, or the handle (M_REC_FD_IN) */
+	uint8_t *local; /* M_REC_BUF: the local bytes; M_REC_FD_*: the fd field */
+	uint8_t *at;	/* the pointer field in a local copy, or NULL */
+	uint64_t guest; /* the guest's pointer value, or the handle (M_REC_FD_IN) */
 	uint32_t len;
 	uint8_t kind;
 	uint8_t dir;
 	uint8_t ptr_size;
-	uint8_t owned;    /* local was allocated here (an M_OUT-only buffer) */
+	uint8_t owned; /* local was allocated here (an M_OUT-only buffer) */
 };
 
 struct m_call {
@@ -39,12 +39,12 @@ struct m_call {
 	const struct m_back_ops *ops;
 	uint8_t *payload;
 	uint32_t len;
-	uint32_t pos;   /* decode cursor in the payload */
-	uint32_t nbuf;  /* buffers the request announced */
-	uint32_t seen;  /* buffers the walk found */
+	uint32_t pos;  /* decode cursor in the payload */
+	uint32_t nbuf; /* buffers the request announced */
+	uint32_t seen; /* buffers the walk found */
 	uint32_t cmd;
-	uint64_t arg;   /* the by-value argument, fd-translated */
-	uint8_t *top;   /* the local top-level argument, or NULL */
+	uint64_t arg; /* the by-value argument, fd-translated */
+	uint8_t *top; /* the local top-level argument, or NULL */
 	struct m_rec *recs;
 	uint32_t nrec;
 	uint32_t caprec;
@@ -144,14 +144,17 @@ static int m_bdec_buf(struct m_walk *w, const struct m_field *f, const struct m_
 			c->alloc->free(c->alloc->ctx, r.local);
 		return ret;
 	}
+	/* the walker only walks the top level and M_STRUCTS, which are M_IN: in place */
+	data->basep = &c->top;
+	data->off = 0;
 	if (!f) {
 		c->top = r.local;
-		data->basep = &c->top;
-		data->off = 0;
 		return 0;
 	}
-	data->basep = &c->payload; /* walked buffers (M_STRUCTS) are IN: in place */
-	data->off = (uint64_t)(r.local - c->payload);
+	if (dir & M_IN) {
+		data->basep = &c->payload;
+		data->off = (uint64_t)(r.local - c->payload);
+	}
 	return m_put_ptr(r.at, r.ptr_size, r.local);
 }
 
@@ -159,7 +162,9 @@ static int m_bdec_empty(struct m_walk *w, const struct m_field *f, const struct 
 			uint64_t ptr)
 {
 	struct m_call *c = w->ctx;
-	struct m_rec r = {.at = m_sloc_ptr(s) + f->ptr_off, .guest = ptr, .kind = M_REC_EMPTY,
+	struct m_rec r = {.at = m_sloc_ptr(s) + f->ptr_off,
+			  .guest = ptr,
+			  .kind = M_REC_EMPTY,
 			  .ptr_size = f->ptr_size};
 	int ret = m_rec_add(c, &r);
 
@@ -204,9 +209,9 @@ static int m_bdec_fd(struct m_walk *w, const struct m_field *f, const struct m_s
 }
 
 static const struct m_walk_ops m_bdec_ops = {
-	.buf = m_bdec_buf,
-	.empty = m_bdec_empty,
-	.fd = m_bdec_fd,
+    .buf = m_bdec_buf,
+    .empty = m_bdec_empty,
+    .fd = m_bdec_fd,
 };
 
 static int m_bdec_header(struct m_call *c, const struct wire_ioctl *wi, uint32_t *size)
@@ -218,7 +223,8 @@ static int m_bdec_header(struct m_call *c, const struct wire_ioctl *wi, uint32_t
 
 	if (wi->reserved || vdri_le32(wi->flags) != (d ? 0u : WIRE_IOCTL_FLAT))
 		return -EINVAL;
-	if ((d && d->cmd != c->cmd) || c->nbuf > (c->len - sizeof(*wi)) / sizeof(struct wire_ioctl_buf))
+	if ((d && d->cmd != c->cmd) ||
+	    c->nbuf > (c->len - sizeof(*wi)) / sizeof(struct wire_ioctl_buf))
 		return -EINVAL;
 	m_top(d, c->cmd, size, &dir);
 	if (*size || m_no_arg(d))

@@ -120,9 +120,9 @@ static int m_fenc_fd(struct m_walk *w, const struct m_field *f, const struct m_s
 }
 
 static const struct m_walk_ops m_fenc_ops = {
-	.buf = m_fenc_buf,
-	.empty = m_fenc_empty,
-	.fd = m_fenc_fd,
+    .buf = m_fenc_buf,
+    .empty = m_fenc_empty,
+    .fd = m_fenc_fd,
 };
 
 /* The by-value argument as it travels: a guest fd becomes its handle. */
@@ -146,8 +146,8 @@ static int m_fenc_arg(const struct m_ioctl *d, uint64_t arg, const struct m_acce
 }
 
 int m_encode_request(const struct m_ioctl *d, uint32_t cmd, uint64_t arg,
-		     const struct m_access *acc, const struct m_limits *lim,
-		     struct m_buf *out, struct m_plan *plan)
+		     const struct m_access *acc, const struct m_limits *lim, struct m_buf *out,
+		     struct m_plan *plan)
 {
 	struct m_fenc e = {.acc = acc, .out = out, .plan = plan};
 	struct wire_ioctl wi = {.cmd = vdri_le32(cmd)};
@@ -194,7 +194,7 @@ struct m_fapply {
 	uint32_t len;
 	uint32_t files_off; /* where the file records start */
 	uint32_t nfile;
-	int32_t *fds;       /* local fds by file record, -1 for none */
+	int32_t *fds; /* local fds by file record, -1 for none */
 	uint32_t ncreated;
 };
 
@@ -287,22 +287,42 @@ static int m_fapply_files(struct m_fapply *a)
 	return 0;
 }
 
-/* Write out buffers, then the fd slots inside them. */
-static int m_fapply_write(struct m_fapply *a)
+/*
+ * Write the out buffers, the top level last: drm_ioctl copies the argument
+ * out after the driver wrote the nested buffers.
+ */
+static int m_fapply_write_bufs(struct m_fapply *a)
 {
 	const struct m_plan *p = a->plan;
-	uint32_t i, k = 0, pos = sizeof(struct wire_reply) + sizeof(struct wire_ioctl_reply);
-	const struct m_plan_ent *e;
-	uint8_t v[4];
+	uint32_t i, pos = sizeof(struct wire_reply) + sizeof(struct wire_ioctl_reply);
+	const struct m_plan_ent *e, *top = NULL;
+	const uint8_t *top_data = NULL;
 
 	for (i = 0, e = p->ents; i < p->count; i++, e++) {
 		if (m_plan_is_fd(e) || !(e->dir & M_OUT))
 			continue;
 		pos += sizeof(struct wire_ioctl_buf);
-		if (a->acc->write(a->acc->ctx, e->uaddr, a->reply + pos, e->len))
+		if (!e->field) {
+			top = e;
+			top_data = a->reply + pos;
+		} else if (a->acc->write(a->acc->ctx, e->uaddr, a->reply + pos, e->len)) {
 			return -EFAULT;
+		}
 		pos += (uint32_t)VDRI_ALIGN8((uint64_t)e->len);
 	}
+	if (top && a->acc->write(a->acc->ctx, top->uaddr, top_data, top->len))
+		return -EFAULT;
+	return 0;
+}
+
+/* Then the fd slots inside them: local fds for new files, the guest's own fds back. */
+static int m_fapply_write_slots(struct m_fapply *a)
+{
+	const struct m_plan *p = a->plan;
+	const struct m_plan_ent *e;
+	uint32_t i, k = 0;
+	uint8_t v[4];
+
 	for (i = 0, e = p->ents; i < p->count; i++, e++) {
 		if (!m_plan_is_fd(e))
 			continue;
@@ -324,7 +344,9 @@ static int m_fapply_run(struct m_fapply *a, int ret_fd, int64_t *result)
 
 	if (ret)
 		return ret;
-	ret = m_fapply_write(a);
+	ret = m_fapply_write_bufs(a);
+	if (!ret)
+		ret = m_fapply_write_slots(a);
 	if (ret) {
 		m_fapply_drop(a);
 		return ret;
@@ -356,9 +378,9 @@ static int m_fapply_parse(struct m_fapply *a, int ret_fd, int64_t *result)
 	return m_fapply_check_files(a, ret_fd);
 }
 
-int m_apply_reply(const struct m_ioctl *d, uint32_t cmd, uint64_t arg,
-		  const struct m_plan *plan, const struct m_access *acc,
-		  const void *reply, uint32_t reply_len, int64_t *result)
+int m_apply_reply(const struct m_ioctl *d, uint32_t cmd, uint64_t arg, const struct m_plan *plan,
+		  const struct m_access *acc, const void *reply, uint32_t reply_len,
+		  int64_t *result)
 {
 	struct m_fapply a = {.plan = plan, .acc = acc, .reply = reply, .len = reply_len};
 	const struct m_alloc *al = plan->alloc;

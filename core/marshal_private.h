@@ -39,8 +39,8 @@ struct m_sloc {
 	uint8_t *const *basep;
 	uint64_t off;
 	uint64_t uaddr; /* the struct's address in the guest */
-	uint32_t size;  /* bytes the fields may touch */
-	uint32_t dir;   /* direction of the buffer holding the struct */
+	uint32_t size;	/* bytes the fields may touch */
+	uint32_t dir;	/* direction of the buffer holding the struct */
 };
 
 static inline uint8_t *m_sloc_ptr(const struct m_sloc *s)

@@ -381,50 +381,78 @@ static void signal_readable(void)
 	}
 }
 
+enum slot_kind { SLOT_SIGNAL, SLOT_LISTENER, SLOT_PENDING, SLOT_SESSION };
+
+struct slot {
+	enum slot_kind kind;
+	int idx;
+};
+
+#define MAX_SLOTS (1 + BACKD_MAX_LISTEN + MAX_PENDING + MAX_SESSIONS)
+
+/* Fill the poll set; drops pending connections past their HELLO deadline. */
+static int build_pollset(struct pollfd *pfd, struct slot *who)
+{
+	int64_t now = now_ms();
+	int n = 0;
+
+	pfd[n] = (struct pollfd){sig_fd, POLLIN, 0};
+	who[n++] = (struct slot){SLOT_SIGNAL, 0};
+	for (int i = 0; i < cfg.nlisten; i++)
+		if (listeners[i].addr.kind != VT_SERIAL) {
+			pfd[n] = (struct pollfd){listeners[i].fd, POLLIN, 0};
+			who[n++] = (struct slot){SLOT_LISTENER, i};
+		}
+	for (int i = 0; i < MAX_PENDING; i++) {
+		if (!pend[i])
+			continue;
+		if (now >= pend[i]->deadline) {
+			pending_drop(i, "no HELLO before the deadline", 0);
+			continue;
+		}
+		pfd[n] = (struct pollfd){pend[i]->ho.fd, POLLIN, 0};
+		who[n++] = (struct slot){SLOT_PENDING, i};
+	}
+	for (int i = 0; i < MAX_SESSIONS; i++)
+		if (sessions[i].pid) {
+			pfd[n] = (struct pollfd){sessions[i].ctl, POLLIN, 0};
+			who[n++] = (struct slot){SLOT_SESSION, i};
+		}
+	return n;
+}
+
+static void slot_ready(const struct slot *w)
+{
+	switch (w->kind) {
+	case SLOT_SIGNAL:
+		signal_readable();
+		break;
+	case SLOT_LISTENER:
+		listener_ready(w->idx);
+		break;
+	case SLOT_PENDING:
+		if (pend[w->idx])
+			pending_readable(w->idx);
+		break;
+	case SLOT_SESSION:
+		if (sessions[w->idx].pid)
+			session_ctl(w->idx);
+		break;
+	}
+}
+
 static int daemon_loop(void)
 {
 	for (;;) {
-		struct pollfd pfd[1 + BACKD_MAX_LISTEN + MAX_PENDING + MAX_SESSIONS];
-		int who[1 + BACKD_MAX_LISTEN + MAX_PENDING + MAX_SESSIONS];
-		int n = 0, timeout = 1000;
-		int64_t now = now_ms();
+		struct pollfd pfd[MAX_SLOTS];
+		struct slot who[MAX_SLOTS];
+		int n = build_pollset(pfd, who);
 
-		pfd[n] = (struct pollfd){sig_fd, POLLIN, 0};
-		who[n++] = 0;
-		for (int i = 0; i < cfg.nlisten; i++)
-			if (listeners[i].addr.kind != VT_SERIAL) {
-				pfd[n] = (struct pollfd){listeners[i].fd, POLLIN, 0};
-				who[n++] = 1000 + i;
-			}
-		for (int i = 0; i < MAX_PENDING; i++) {
-			if (!pend[i])
-				continue;
-			if (now >= pend[i]->deadline) {
-				pending_drop(i, "no HELLO before the deadline", 0);
-				continue;
-			}
-			pfd[n] = (struct pollfd){pend[i]->ho.fd, POLLIN, 0};
-			who[n++] = 2000 + i;
-		}
-		for (int i = 0; i < MAX_SESSIONS; i++)
-			if (sessions[i].pid) {
-				pfd[n] = (struct pollfd){sessions[i].ctl, POLLIN, 0};
-				who[n++] = 3000 + i;
-			}
-		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, (nfds_t)n, 1000) < 0 && errno != EINTR)
 			return -errno;
-		for (int k = 0; k < n; k++) {
-			if (!pfd[k].revents)
-				continue;
-			if (who[k] == 0)
-				signal_readable();
-			else if (who[k] < 2000)
-				listener_ready(who[k] - 1000);
-			else if (who[k] < 3000 && pend[who[k] - 2000])
-				pending_readable(who[k] - 2000);
-			else if (who[k] >= 3000 && sessions[who[k] - 3000].pid)
-				session_ctl(who[k] - 3000);
-		}
+		for (int k = 0; k < n; k++)
+			if (pfd[k].revents)
+				slot_ready(&who[k]);
 		serial_reopen();
 	}
 }

@@ -24,8 +24,10 @@
 
 #define POLLERR_BITS (POLLERR | POLLHUP | POLLNVAL | POLLRDHUP)
 #define FORK_TOKEN_TTL 60 /* seconds an unclaimed fork token holds files */
-#define OPEN_FLAGS_PASSED (O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT)
-#define OPEN_FLAGS_LOCAL (O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_LARGEFILE | O_NOFOLLOW)
+/* The wire uses the kernel's numbering: glibc's O_LARGEFILE is 0 on x86-64. */
+#define WIRE_O_LARGEFILE 0100000
+#define OPEN_FLAGS_PASSED (O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT | O_NOFOLLOW)
+#define OPEN_FLAGS_LOCAL (O_CLOEXEC | O_NOCTTY | O_NONBLOCK | WIRE_O_LARGEFILE)
 
 static const void *payload(const struct wire_hdr *h)
 {
@@ -404,7 +406,11 @@ static void map_free(struct worker *w, struct wmap *m)
 	free(m);
 }
 
-/* Find (and with unlink, remove) a mapping owned by c. */
+/*
+ * Find a mapping owned by c and take a use on it (with unlink, also remove
+ * it from the table).  Several requests of one connection run at once, so
+ * a mapping is freed only by its last user (map_put).
+ */
 static struct wmap *map_find(struct worker *w, struct wconn *c, uint64_t id, int unlink)
 {
 	struct wmap **pp, *m = NULL;
@@ -413,12 +419,26 @@ static struct wmap *map_find(struct worker *w, struct wconn *c, uint64_t id, int
 	for (pp = &w->maps; *pp; pp = &(*pp)->next)
 		if ((*pp)->id == id && (*pp)->owner == c) {
 			m = *pp;
-			if (unlink)
+			m->users++;
+			if (unlink) {
 				*pp = m->next;
+				m->unlinked = 1;
+			}
 			break;
 		}
 	pthread_mutex_unlock(&w->lock);
 	return m;
+}
+
+static void map_put(struct worker *w, struct wmap *m)
+{
+	int last;
+
+	pthread_mutex_lock(&w->lock);
+	last = --m->users == 0 && m->unlinked;
+	pthread_mutex_unlock(&w->lock);
+	if (last)
+		map_free(w, m);
 }
 
 static void op_munmap(struct worker *w, struct wconn *c, const struct wire_hdr *h)
@@ -429,12 +449,11 @@ static void op_munmap(struct worker *w, struct wconn *c, const struct wire_hdr *
 	wire_take(&u, sizeof(u), payload(h), payload_len(h));
 	m = map_find(w, c, u.map_id, 1);
 	if (m)
-		map_free(w, m);
+		map_put(w, m);
 	worker_reply(c, h, m ? 0 : -EINVAL, NULL, 0);
 }
 
-/* PAGES_READ / PAGES_WRITE: the range must lie inside the mapping.
- * Mappings are used only by the thread serving their owner's request. */
+/* PAGES_READ / PAGES_WRITE: the range must lie inside the mapping. */
 static void op_pages(struct worker *w, struct wconn *c, const struct wire_hdr *h)
 {
 	struct wire_pages p = {0};
@@ -446,8 +465,10 @@ static void op_pages(struct worker *w, struct wconn *c, const struct wire_hdr *h
 	wire_take(&p, hdr, payload(h), payload_len(h));
 	len = wr ? payload_len(h) - hdr : p.length;
 	m = map_find(w, c, p.map_id, 0);
-	if (!m || vdri_add_overflow(p.offset, len, &end) || end > m->len || len > WIRE_IO_MAX ||
-	    (!wr && len + 64 > w->cfg->max_frame)) {
+	if (!m || (p.offset & 4095) || vdri_add_overflow(p.offset, len, &end) || end > m->len ||
+	    len > WIRE_IO_MAX || (!wr && len + 64 > w->cfg->max_frame)) {
+		if (m)
+			map_put(w, m);
 		worker_reply(c, h, -EINVAL, NULL, 0);
 		return;
 	}
@@ -457,6 +478,7 @@ static void op_pages(struct worker *w, struct wconn *c, const struct wire_hdr *h
 	} else {
 		worker_reply(c, h, (int64_t)len, (uint8_t *)m->addr + p.offset, (uint32_t)len);
 	}
+	map_put(w, m);
 }
 
 static void op_fork(struct worker *w, struct wconn *c, const struct wire_hdr *h)
@@ -508,6 +530,8 @@ void ops_conn_gone(struct worker *w, struct wconn *c)
 			continue;
 		}
 		*pp = m->next;
+		m->unlinked = 1;
+		m->users++;
 		m->next = dead;
 		dead = m;
 	}
@@ -516,7 +540,7 @@ void ops_conn_gone(struct worker *w, struct wconn *c)
 		struct wmap *m = dead;
 
 		dead = m->next;
-		map_free(w, m);
+		map_put(w, m);
 	}
 }
 

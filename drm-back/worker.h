@@ -61,6 +61,8 @@ struct wmap {
 	uint64_t len;
 	struct wconn *owner;
 	struct wfile *file; /* holds a ref */
+	int users;    /* requests using it (worker.lock) */
+	int unlinked; /* munmapped or its connection closed: freed by the last user */
 	struct wmap *next;
 };
 

@@ -15,6 +15,7 @@
 
 #define CD_COUNT(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
 
+/* clang-format off */
 /* Size and direction come from the number (_IOR, _IOW, _IOWR). */
 #define CD_IOC(c) {.cmd = (c), .name = #c}
 /* The same with fields. */
@@ -32,6 +33,8 @@
 /* The number says it has a size of this type. */
 #define CD_ASSERT_IOC(c, type) \
 	vdri_static_assert(m_ioc_size(c) == sizeof(type), #c " size vs its _IOC number")
+
+/* clang-format on */
 
 extern const struct vdri_class vdri_class_tty;
 extern const struct vdri_class vdri_class_tun;

@@ -20,11 +20,14 @@
 vdri_static_assert(sizeof(struct loop_info64) == 232, "struct loop_info64");
 vdri_static_assert(sizeof(struct loop_config) == 304, "struct loop_config");
 
+/* clang-format off */
 static const struct m_field loop_config_fields[] = {
 	M_FD_F(struct loop_config, fd, M_IN),
 	M_END_F,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct m_ioctl loop_dev_ioctls[] = {
 	CD_VALUE(LOOP_SET_FD, M_F_ARG_FD),
 	CD_NOARG(LOOP_CLR_FD, 0),
@@ -36,12 +39,15 @@ static const struct m_ioctl loop_dev_ioctls[] = {
 	CD_VALUE(LOOP_SET_BLOCK_SIZE, 0),
 	CD_SIZED_FIELDS(LOOP_CONFIGURE, struct loop_config, M_IN, loop_config_fields),
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct m_ioctl loop_ctl_ioctls[] = {
 	CD_VALUE(LOOP_CTL_ADD, 0),
 	CD_VALUE(LOOP_CTL_REMOVE, 0),
 	CD_NOARG(LOOP_CTL_GET_FREE, 0),
 };
+/* clang-format on */
 
 static const struct m_table loop_dev_table = {"loop", loop_dev_ioctls, CD_COUNT(loop_dev_ioctls)};
 static const struct m_table loop_ctl_table = {"loop-control", loop_ctl_ioctls,
@@ -60,8 +66,8 @@ int vdri_loop_match_blk(uint32_t major, uint32_t minor)
 }
 
 const struct vdri_class vdri_class_loop = {
-	.name = "loop",
-	.match = loop_match,
-	.tables = loop_tables,
-	.ntables = CD_COUNT(loop_tables),
+    .name = "loop",
+    .match = loop_match,
+    .tables = loop_tables,
+    .ntables = CD_COUNT(loop_tables),
 };

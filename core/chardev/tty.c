@@ -41,6 +41,7 @@ CD_ASSERT_IOC(TIOCGPTLCK, int);
 CD_ASSERT_IOC(TIOCGEXCL, int);
 vdri_static_assert(m_ioc_size(TIOCGPTPEER) == 0, "TIOCGPTPEER takes open flags by value");
 
+/* clang-format off */
 static const struct m_ioctl tty_ioctls[] = {
 	CD_SIZED(TCGETS, struct termios, M_OUT),
 	CD_SIZED(TCSETS, struct termios, M_IN),
@@ -86,6 +87,7 @@ static const struct m_ioctl tty_ioctls[] = {
 	CD_IOC(TIOCGEXCL),
 	CD_IOC(TCGETS2),
 };
+/* clang-format on */
 
 static const struct m_table tty_table = {"tty", tty_ioctls, CD_COUNT(tty_ioctls)};
 static const struct m_table *const tty_tables[] = {&tty_table};
@@ -104,8 +106,8 @@ static int tty_match(uint32_t major, uint32_t minor)
 }
 
 const struct vdri_class vdri_class_tty = {
-	.name = "tty",
-	.match = tty_match,
-	.tables = tty_tables,
-	.ntables = CD_COUNT(tty_tables),
+    .name = "tty",
+    .match = tty_match,
+    .tables = tty_tables,
+    .ntables = CD_COUNT(tty_tables),
 };

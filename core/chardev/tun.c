@@ -20,9 +20,9 @@
  *    TUNGETDEVNETNS, SIOCGSKNS (the driver VM's network namespace):
  *    objects that are not device files.
  */
-#include <linux/ioctl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/ioctl.h>
 #include <linux/sockios.h>
 
 #include "chardev.h"
@@ -45,6 +45,7 @@ CD_ASSERT_IOC(TUNGETVNETHDRSZ, int);
 CD_ASSERT_IOC(TUNGETVNETLE, int);
 CD_ASSERT_IOC(TUNGETVNETBE, int);
 
+/* clang-format off */
 static const struct m_ioctl tun_ioctls[] = {
 	/* socket ioctls on the tun fd: an ifreq in (name), hwaddr in or out */
 	CD_SIZED(SIOCSIFHWADDR, struct ifreq, M_IN),
@@ -71,6 +72,7 @@ static const struct m_ioctl tun_ioctls[] = {
 	CD_IOC(TUNGETVNETLE),
 	CD_IOC(TUNGETVNETBE),
 };
+/* clang-format on */
 
 static const struct m_table tun_table = {"tun", tun_ioctls, CD_COUNT(tun_ioctls)};
 static const struct m_table *const tun_tables[] = {&tun_table};
@@ -81,8 +83,8 @@ static int tun_match(uint32_t major, uint32_t minor)
 }
 
 const struct vdri_class vdri_class_tun = {
-	.name = "tun",
-	.match = tun_match,
-	.tables = tun_tables,
-	.ntables = CD_COUNT(tun_tables),
+    .name = "tun",
+    .match = tun_match,
+    .tables = tun_tables,
+    .ntables = CD_COUNT(tun_tables),
 };

@@ -340,6 +340,8 @@ int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct io
 	if (!w.id)
 		w.id = c->next_id++;
 	w.next = c->waiters;
+	/* w lives until done: the reader or conn_fail_locked unlinks it first. */
+	/* cppcheck-suppress autoVariables */
 	c->waiters = &w;
 	pthread_mutex_unlock(&front_lock);
 	wire_hdr_init(&h, op, 0, w.id, handle, (uint32_t)len);

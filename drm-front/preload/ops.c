@@ -8,7 +8,7 @@
  * mmap consistency model (generic files; the DRM class refines it):
  *  - guest writes are published (changed pages only, compared with a shadow
  *    of what was last exchanged) by msync(), munmap(), and before every
- *    forwarded ioctl, read or write on the same file;
+ *    forwarded ioctl or write on the same file;
  *  - backend-side changes become visible after every forwarded ioctl on the
  *    file and at msync(MS_INVALIDATE).
  */
@@ -313,6 +313,8 @@ struct fmap {
 	struct rfile *f; /* holds a ref */
 	uint8_t *shadow; /* what the backend had when last exchanged */
 	int prot;
+	int users;    /* threads using it (front_lock) */
+	int unlinked; /* munmapped: the last user frees it */
 };
 
 static struct fmap *fmaps; /* front_lock */
@@ -385,7 +387,26 @@ static int map_refresh(struct fmap *m)
 	return 0;
 }
 
-/* Run fn on every mapping of f (f == NULL: the mapping at addr). */
+static void map_destroy(struct fmap *m)
+{
+	real.munmap(m->addr, m->len);
+	rfile_put(m->f);
+	free(m->shadow);
+	free(m);
+}
+
+static void map_put(struct fmap *m)
+{
+	int last;
+
+	pthread_mutex_lock(&front_lock);
+	last = --m->users == 0 && m->unlinked;
+	pthread_mutex_unlock(&front_lock);
+	if (last)
+		map_destroy(m);
+}
+
+/* Run fn on every mapping of f, each held by a use while fn runs. */
 static void maps_each(struct rfile *f, int (*fn)(struct fmap *))
 {
 	struct fmap *list[32];
@@ -393,11 +414,15 @@ static void maps_each(struct rfile *f, int (*fn)(struct fmap *))
 
 	pthread_mutex_lock(&front_lock);
 	for (struct fmap *m = fmaps; m && n < 32; m = m->next)
-		if (m->f == f)
+		if (m->f == f) {
+			m->users++;
 			list[n++] = m;
+		}
 	pthread_mutex_unlock(&front_lock);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		fn(list[i]);
+		map_put(list[i]);
+	}
 }
 
 static void maps_publish(struct rfile *f)
@@ -458,29 +483,54 @@ void *fop_mmap(struct rfile *f, void *addr, size_t len, int prot, int flags, off
 	return m->addr;
 }
 
-static struct fmap *map_take(void *addr, int unlink)
+/*
+ * The forwarded mapping starting at addr, with a use taken (with unlink,
+ * also removed from the table).  A range that only overlaps a forwarded
+ * mapping sets *partial: splitting a forwarded mapping is not supported.
+ */
+static struct fmap *map_take(void *addr, size_t len, int unlink, int *partial)
 {
 	struct fmap **pp, *m = NULL;
+	uint8_t *a = addr;
 
+	*partial = 0;
 	pthread_mutex_lock(&front_lock);
-	for (pp = &fmaps; *pp; pp = &(*pp)->next)
-		if ((*pp)->addr == addr) {
-			m = *pp;
-			if (unlink)
+	for (pp = &fmaps; *pp; pp = &(*pp)->next) {
+		struct fmap *x = *pp;
+
+		if (x->addr == a) {
+			m = x;
+			m->users++;
+			if (unlink) {
 				*pp = m->next;
+				m->unlinked = 1;
+			}
 			break;
 		}
+		if (a < x->addr + x->len && x->addr < a + len)
+			*partial = 1;
+	}
 	pthread_mutex_unlock(&front_lock);
 	return m;
 }
 
 int fop_munmap(void *addr, size_t len, int *ret)
 {
-	struct fmap *m = fmaps ? map_take(addr, 1) : NULL;
 	struct wire_munmap u;
 	struct iovec iov = {&u, sizeof(u)};
 	struct wire_hdr *rep = NULL;
+	struct fmap *m;
+	int partial;
 
+	if (!fmaps)
+		return 0;
+	m = map_take(addr, len, 1, &partial);
+	if (!m && partial) {
+		front_log("munmap of part of a forwarded mapping is not supported");
+		errno = EINVAL;
+		*ret = -1;
+		return 1;
+	}
 	if (!m)
 		return 0;
 	map_publish(m);
@@ -489,23 +539,25 @@ int fop_munmap(void *addr, size_t len, int *ret)
 		conn_call(m->f->conn, WIRE_OP_MUNMAP, m->f->handle, &iov, 1, &rep);
 		free(rep);
 	}
-	*ret = real.munmap(m->addr, m->len);
-	rfile_put(m->f);
-	free(m->shadow);
-	free(m);
+	*ret = 0;
+	map_put(m);
 	return 1;
 }
 
 int fop_msync(void *addr, size_t len, int flags, int *ret)
 {
-	struct fmap *m = fmaps ? map_take(addr, 0) : NULL;
-	int r;
+	struct fmap *m;
+	int r, partial;
 
+	if (!fmaps)
+		return 0;
+	m = map_take(addr, len, 0, &partial);
 	if (!m)
 		return 0;
 	r = map_publish(m);
 	if (!r && (flags & MS_INVALIDATE))
 		r = map_refresh(m);
+	map_put(m);
 	*ret = r ? -1 : 0;
 	if (r)
 		errno = -r;

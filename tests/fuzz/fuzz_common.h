@@ -42,6 +42,7 @@ struct fz_top {
 	uint64_t sum;
 };
 
+/* clang-format off */
 static const struct m_field fz_chunk_fields[] = {
 	M_ARRAY_F(struct fz_chunk, data_ptr, data_len, 1, 4096, M_IN),
 	M_FD_F(struct fz_chunk, fence_fd, M_IN),
@@ -49,7 +50,9 @@ static const struct m_field fz_chunk_fields[] = {
 	M_FD_F(struct fz_chunk, new_fd, M_OUT),
 	M_END_F,
 };
+/* clang-format on */
 static const struct m_struct fz_chunk_desc = {sizeof(struct fz_chunk), fz_chunk_fields};
+/* clang-format off */
 static const struct m_field fz_top_fields[] = {
 	M_ARRAY_F(struct fz_top, in_ptr, in_count, 4, 256, M_IN),
 	M_ARRAY_F(struct fz_top, out_ptr, out_count, 8, 32, M_OUT),
@@ -61,10 +64,11 @@ static const struct m_field fz_top_fields[] = {
 	M_FD_IF_F(struct fz_top, fd_extra, M_OUT, flags, 4u),
 	M_END_F,
 };
+/* clang-format on */
 /* _IOWR('V', 1, struct fz_top) */
 #define FZ_NESTED (0xc0000000u | ((uint32_t)sizeof(struct fz_top) << 16) | ('V' << 8) | 1u)
-static const struct m_ioctl fz_nested = {.cmd = FZ_NESTED, .fields = fz_top_fields,
-					 .name = "FZ_NESTED"};
+static const struct m_ioctl fz_nested = {
+    .cmd = FZ_NESTED, .fields = fz_top_fields, .name = "FZ_NESTED"};
 
 static void *fz_alloc(void *ctx, uint64_t size)
 {
@@ -179,9 +183,14 @@ static void fz_guest_call_init(struct fz_guest_call *c, struct fz_guest *g)
 	memcpy(c->data1, "0123456", 7);
 	c->chunks[0] = (struct fz_chunk){FZ_U(c->data0), 3, 7, FZ_U(c->cout0), 2, 0, 0};
 	c->chunks[1] = (struct fz_chunk){FZ_U(c->data1), 7, -1, FZ_U(c->cout1), 4, 0, 0};
-	c->top = (struct fz_top){.in_ptr = FZ_U(c->in), .out_ptr = FZ_U(c->out),
-				 .chunks_ptr = FZ_U(c->chunks), .fixed_ptr = FZ_U(c->fixed),
-				 .in_count = 5, .out_count = 3, .nchunks = 2, .fd_in = 8,
+	c->top = (struct fz_top){.in_ptr = FZ_U(c->in),
+				 .out_ptr = FZ_U(c->out),
+				 .chunks_ptr = FZ_U(c->chunks),
+				 .fixed_ptr = FZ_U(c->fixed),
+				 .in_count = 5,
+				 .out_count = 3,
+				 .nchunks = 2,
+				 .fd_in = 8,
 				 .flags = 4u};
 	g->base = (uint8_t *)c;
 	g->len = sizeof(*c);

@@ -60,7 +60,8 @@ static int mf_range(struct mf_guest *g, uint64_t addr, uint64_t len, int write)
 	for (i = 0; i < g->nregions; i++) {
 		uint64_t a = g->regions[i].addr, l = g->regions[i].len;
 
-		if (addr >= a && len <= l && addr - a <= l - len && (!write || g->regions[i].writable))
+		if (addr >= a && len <= l && addr - a <= l - len &&
+		    (!write || g->regions[i].writable))
 			return 1;
 	}
 	return 0;
@@ -125,12 +126,12 @@ void mf_guest_init(struct mf_guest *g)
 	memset(g, 0, sizeof(*g));
 	g->next_fd = 1000;
 	g->acc = (struct m_access){
-		.read = mf_read,
-		.write = mf_write,
-		.fd_to_handle = mf_fd_to_handle,
-		.new_file = mf_new_file,
-		.drop_file = mf_drop_file,
-		.ctx = g,
+	    .read = mf_read,
+	    .write = mf_write,
+	    .fd_to_handle = mf_fd_to_handle,
+	    .new_file = mf_new_file,
+	    .drop_file = mf_drop_file,
+	    .ctx = g,
 	};
 }
 
@@ -193,10 +194,10 @@ void mf_back_init(struct mf_back *b)
 	memset(b, 0, sizeof(*b));
 	b->next_handle = 500;
 	b->ops = (struct m_back_ops){
-		.handle_to_fd = mf_handle_to_fd,
-		.new_handle = mf_new_handle,
-		.drop_handle = mf_drop_handle,
-		.ctx = b,
+	    .handle_to_fd = mf_handle_to_fd,
+	    .new_handle = mf_new_handle,
+	    .drop_handle = mf_drop_handle,
+	    .ctx = b,
 	};
 }
 
@@ -294,8 +295,8 @@ int mf_round_trip(const struct m_ioctl *d, uint32_t cmd, uint64_t arg, struct mf
 		free(payload);
 	}
 	if (!ret) {
-		t->app = m_apply_reply(d, cmd, arg, &plan, &g->acc, t->reply, t->reply_len,
-				       &t->result);
+		t->app =
+		    m_apply_reply(d, cmd, arg, &plan, &g->acc, t->reply, t->reply_len, &t->result);
 		ret = t->app;
 	}
 	m_plan_fini(&plan);

@@ -16,10 +16,10 @@
 
 struct mf_alloc {
 	struct m_alloc a;
-	long live;        /* not yet freed */
-	long count;       /* made so far */
+	long live;	  /* not yet freed */
+	long count;	  /* made so far */
 	uint64_t biggest; /* largest size asked for */
-	long fail_at;     /* the n-th allocation (1-based) fails; 0: none */
+	long fail_at;	  /* the n-th allocation (1-based) fails; 0: none */
 };
 void mf_alloc_init(struct mf_alloc *al);
 
@@ -34,13 +34,13 @@ struct mf_guest {
 		uint32_t handle;
 	} fds[MF_MAX]; /* guest fds standing for remote files */
 	int nfds;
-	int32_t next_fd;          /* what new_file hands out next */
+	int32_t next_fd;	      /* what new_file hands out next */
 	uint32_t new_handles[MF_MAX]; /* handles new_file was given */
-	int32_t created[MF_MAX];  /* fds new_file returned */
+	int32_t created[MF_MAX];      /* fds new_file returned */
 	int ncreated;
-	int32_t dropped[MF_MAX];  /* fds drop_file was given */
+	int32_t dropped[MF_MAX]; /* fds drop_file was given */
 	int ndropped;
-	int fail_new_file_at;     /* the n-th new_file fails with -EMFILE */
+	int fail_new_file_at; /* the n-th new_file fails with -EMFILE */
 	long writes;
 	struct m_access acc;
 };
@@ -59,9 +59,9 @@ struct mf_back {
 	uint32_t next_handle;
 	int32_t registered[MF_MAX]; /* fds new_handle was given (owned from then on) */
 	int nregistered;
-	uint32_t dropped[MF_MAX];   /* handles drop_handle was given */
+	uint32_t dropped[MF_MAX]; /* handles drop_handle was given */
 	int ndropped;
-	int fail_new_handle_at;     /* the n-th new_handle fails with -ENFILE */
+	int fail_new_handle_at; /* the n-th new_handle fails with -ENFILE */
 	struct m_back_ops ops;
 };
 void mf_back_init(struct mf_back *b);
@@ -74,8 +74,8 @@ struct mf_trip {
 	struct m_limits lim;
 	struct mf_alloc front, back;
 	int enc, dec, rep, app; /* each step's return (0 when not reached) */
-	int64_t result;         /* what apply reported */
-	uint8_t *req;           /* copies of the payloads, for inspection */
+	int64_t result;		/* what apply reported */
+	uint8_t *req;		/* copies of the payloads, for inspection */
 	uint32_t req_len;
 	uint8_t *reply;
 	uint32_t reply_len;

@@ -6,9 +6,9 @@
  * TCGETS, TIOCGPTPEER, LOOP_CONFIGURE ...) carry what they should.
  */
 #include <asm/termbits.h>
-#include <linux/ioctl.h>
 #include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/ioctl.h>
 #include <linux/loop.h>
 #include <stdint.h>
 #include <sys/sysmacros.h>
@@ -65,7 +65,7 @@ TEST(class_lookup)
 	CHECK_EQ(vdri_class_for_rdev(makedev(4, 64)), vdri_class_by_name("tty"));
 	CHECK_EQ(vdri_class_for_rdev(makedev(10, 200)), vdri_class_by_name("tun"));
 	CHECK_EQ(vdri_class_for_rdev(makedev(10, 237)), vdri_class_by_name("loop"));
-	CHECK(vdri_class_for_rdev(makedev(5, 1)) == NULL);   /* /dev/console */
+	CHECK(vdri_class_for_rdev(makedev(5, 1)) == NULL);    /* /dev/console */
 	CHECK(vdri_class_for_rdev(makedev(10, 229)) == NULL); /* /dev/fuse */
 	CHECK(vdri_class_for_rdev(makedev(7, 0)) == NULL);    /* char 7 is vcs */
 	CHECK(vdri_class_for_rdev(makedev(1, 3)) == NULL);
@@ -203,9 +203,9 @@ TEST(tcgets_tcsets_round_trip)
 	mf_back_init(&b);
 	mf_guest_map(&g, &tio, sizeof(tio), 1);
 	mf_trip_init(&t);
-	CHECK_EQ(mf_round_trip(find("tty", T_TCGETS), T_TCGETS, MF_U(&tio), &g, &b, k_tcgets, NULL,
-			       &t),
-		 0);
+	CHECK_EQ(
+	    mf_round_trip(find("tty", T_TCGETS), T_TCGETS, MF_U(&tio), &g, &b, k_tcgets, NULL, &t),
+	    0);
 	CHECK_EQ(t.req_len, 24 + 8); /* an OUT-only record has no data */
 	CHECK_EQ(tio.c_lflag, ICANON | ECHO);
 	CHECK_EQ(tio.c_cc[VMIN], 1);
@@ -235,8 +235,8 @@ TEST(tiocgptpeer_returns_a_file)
 	mf_guest_init(&g);
 	mf_back_init(&b);
 	mf_trip_init(&t);
-	CHECK_EQ(mf_round_trip(find("tty", T_TIOCGPTPEER), T_TIOCGPTPEER, 02, &g, &b, k_ptpeer, NULL,
-			       &t),
+	CHECK_EQ(mf_round_trip(find("tty", T_TIOCGPTPEER), T_TIOCGPTPEER, 02, &g, &b, k_ptpeer,
+			       NULL, &t),
 		 0);
 	CHECK_EQ(t.result, 1000);
 	CHECK_EQ(b.registered[0], 12);

@@ -6,6 +6,7 @@
  */
 #include <linux/ioctl.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "marshal_fake.h"
 #include "runner.h"
@@ -15,11 +16,11 @@
 struct t_chunk {
 	uint64_t data_ptr; /* IN bytes, data_len of them */
 	uint32_t data_len;
-	int32_t fence_fd;  /* M_FD IN */
-	uint64_t out_ptr;  /* OUT u32, out_count of them */
+	int32_t fence_fd; /* M_FD IN */
+	uint64_t out_ptr; /* OUT u32, out_count of them */
 	uint16_t out_count;
 	uint16_t pad;
-	int32_t new_fd;    /* M_FD OUT */
+	int32_t new_fd; /* M_FD OUT */
 };
 
 struct t_top {
@@ -31,11 +32,11 @@ struct t_top {
 	uint8_t out_count;
 	uint8_t pad0;
 	uint32_t nchunks;
-	int32_t fd_in;    /* M_FD IN */
-	int32_t fd_out;   /* M_FD OUT */
-	uint32_t flags;   /* T_F_EXTRA: fd_extra is written */
+	int32_t fd_in;	  /* M_FD IN */
+	int32_t fd_out;	  /* M_FD OUT */
+	uint32_t flags;	  /* T_F_EXTRA: fd_extra is written */
 	int32_t fd_extra; /* M_FD OUT when flags & T_F_EXTRA */
-	uint64_t sum;     /* written by the kernel */
+	uint64_t sum;	  /* written by the kernel */
 };
 #define T_F_EXTRA 0x4u
 
@@ -66,6 +67,7 @@ struct t_link {
 #define T_LINK _IOW('V', 6, struct t_link)
 #define T_FLAT _IOWR('V', 9, struct t_small)
 
+/* clang-format off */
 static const struct m_field chunk_fields[] = {
 	M_ARRAY_F(struct t_chunk, data_ptr, data_len, 1, 4096, M_IN),
 	M_FD_F(struct t_chunk, fence_fd, M_IN),
@@ -73,8 +75,10 @@ static const struct m_field chunk_fields[] = {
 	M_FD_F(struct t_chunk, new_fd, M_OUT),
 	M_END_F,
 };
+/* clang-format on */
 static const struct m_struct chunk_desc = {sizeof(struct t_chunk), chunk_fields};
 
+/* clang-format off */
 static const struct m_field top_fields[] = {
 	M_ARRAY_F(struct t_top, in_ptr, in_count, 4, 256, M_IN),
 	M_ARRAY_F(struct t_top, out_ptr, out_count, 8, 32, M_OUT),
@@ -85,19 +89,25 @@ static const struct m_field top_fields[] = {
 	M_FD_IF_F(struct t_top, fd_extra, M_OUT, flags, T_F_EXTRA),
 	M_END_F,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct m_field fdin_fields[] = {
 	M_FD_F(struct t_fdin, fd, M_IN),
 	M_END_F,
 };
+/* clang-format on */
 
 extern const struct m_struct link_desc;
+/* clang-format off */
 static const struct m_field link_fields[] = {
 	M_STRUCTS_T_F(struct t_link, next_ptr, n, struct t_link, &link_desc, 1, M_IN),
 	M_END_F,
 };
+/* clang-format on */
 const struct m_struct link_desc = {sizeof(struct t_link), link_fields};
 
+/* clang-format off */
 static const struct m_ioctl t_ioctls[] = {
 	{.cmd = T_RETFD, .flags = M_F_ARG_VALUE | M_F_RET_FD, .name = "T_RETFD"},
 	{.cmd = T_ARGFD, .flags = M_F_ARG_VALUE | M_F_ARG_FD, .name = "T_ARGFD"},
@@ -106,6 +116,7 @@ static const struct m_ioctl t_ioctls[] = {
 	{.cmd = T_OUTONLY, .name = "T_OUTONLY"},
 	{.cmd = T_NESTED, .fields = top_fields, .name = "T_NESTED"},
 };
+/* clang-format on */
 static const struct m_table t_table = {"test", t_ioctls, sizeof(t_ioctls) / sizeof(t_ioctls[0])};
 
 static const struct m_ioctl *d_of(uint32_t cmd)
@@ -143,10 +154,17 @@ static void t_setup(struct t_guest *tg, struct mf_guest *g, struct mf_back *b)
 		tg->fixed[i] = i;
 	tg->chunks[0] = (struct t_chunk){MF_U(tg->data0), 3, 7, MF_U(tg->cout0), 2, 0, 12345};
 	tg->chunks[1] = (struct t_chunk){MF_U(tg->data1), 7, -1, MF_U(tg->cout1), 4, 0, 999};
-	tg->top = (struct t_top){.in_ptr = MF_U(tg->in), .out_ptr = MF_U(tg->out),
-				 .chunks_ptr = MF_U(tg->chunks), .fixed_ptr = MF_U(tg->fixed),
-				 .in_count = 5, .out_count = 3, .nchunks = 2, .fd_in = 8,
-				 .fd_out = 4242, .flags = T_F_EXTRA, .fd_extra = 17};
+	tg->top = (struct t_top){.in_ptr = MF_U(tg->in),
+				 .out_ptr = MF_U(tg->out),
+				 .chunks_ptr = MF_U(tg->chunks),
+				 .fixed_ptr = MF_U(tg->fixed),
+				 .in_count = 5,
+				 .out_count = 3,
+				 .nchunks = 2,
+				 .fd_in = 8,
+				 .fd_out = 4242,
+				 .flags = T_F_EXTRA,
+				 .fd_extra = 17};
 	mf_guest_init(g);
 	mf_guest_map(g, tg, sizeof(*tg), 1);
 	mf_guest_add_fd(g, 7, 70);
@@ -175,7 +193,7 @@ static int64_t k_nested(struct m_call *c, void *ctx)
 	CHECK(!is_guest_ptr(MF_U(t), tg) && !is_guest_ptr(t->in_ptr, tg));
 	CHECK(!is_guest_ptr(t->out_ptr, tg) && !is_guest_ptr(t->chunks_ptr, tg));
 	CHECK_EQ(t->fd_in, 88);
-	CHECK_EQ(t->fd_out, -1);   /* the guest's 4242 must not pass for a new fd */
+	CHECK_EQ(t->fd_out, -1); /* the guest's 4242 must not pass for a new fd */
 	CHECK_EQ(t->fd_extra, -1);
 	for (i = 0; i < 3; i++)
 		CHECK_EQ(out[i], 0); /* OUT-only buffers start zeroed */
@@ -278,9 +296,8 @@ TEST(conditional_fd_inactive)
 	tg.top.nchunks = 0;
 	tg.top.chunks_ptr = 0;
 	mf_trip_init(&t);
-	CHECK_EQ(mf_round_trip(d_of(T_NESTED), T_NESTED, MF_U(&tg.top), &g, &b, k_cond_off, &tg,
-			       &t),
-		 0);
+	CHECK_EQ(
+	    mf_round_trip(d_of(T_NESTED), T_NESTED, MF_U(&tg.top), &g, &b, k_cond_off, &tg, &t), 0);
 	CHECK_EQ(g.ncreated, 1);
 	CHECK_EQ(tg.top.fd_out, 1000);
 	CHECK_EQ(tg.top.fd_extra, 17);
@@ -294,8 +311,8 @@ static int64_t k_empty(struct m_call *c, void *ctx)
 	const struct t_guest *tg = ctx;
 	struct t_top *t = (struct t_top *)m_call_arg(c);
 
-	CHECK_EQ(t->in_ptr, 0);               /* null stays null */
-	CHECK(t->out_ptr != 0);               /* empty but non-null stays non-null ... */
+	CHECK_EQ(t->in_ptr, 0);		      /* null stays null */
+	CHECK(t->out_ptr != 0);		      /* empty but non-null stays non-null ... */
 	CHECK(!is_guest_ptr(t->out_ptr, tg)); /* ... and is not the guest's pointer */
 	CHECK_EQ(t->chunks_ptr, 0);
 	return 0;
@@ -372,8 +389,9 @@ TEST(bad_guest_pointers_efault)
 				   &plan),
 			 -EFAULT);
 		t_setup(&tg, &g, &b);
-		CHECK_EQ(mf_encode(d_of(T_NESTED), T_NESTED, bad[i], &g, NULL, &al, &p, &len, &plan),
-			 -EFAULT);
+		CHECK_EQ(
+		    mf_encode(d_of(T_NESTED), T_NESTED, bad[i], &g, NULL, &al, &p, &len, &plan),
+		    -EFAULT);
 	}
 	m_plan_fini(&plan);
 	CHECK_EQ(al.live, 0);
@@ -439,8 +457,7 @@ struct t_req {
 	uint32_t nrec;
 };
 
-static void t_req_make(struct t_req *r, struct t_guest *tg, struct mf_guest *g,
-		       struct mf_back *b)
+static void t_req_make(struct t_req *r, struct t_guest *tg, struct mf_guest *g, struct mf_back *b)
 {
 	struct mf_alloc al;
 	struct m_plan plan = {0};
@@ -537,7 +554,7 @@ TEST(back_rejects_tampered_payload)
 	CHECK_EQ(t_decode(&r, &b, r.len + 8), -EINVAL); /* trailing bytes */
 	for (n = 0; n < r.len; n++)
 		CHECK_EQ(t_decode(&r, &b, n), -EINVAL); /* every truncation */
-	r.p[16]++;                                      /* nbuf + 1 */
+	r.p[16]++;					/* nbuf + 1 */
 	CHECK_EQ(t_decode(&r, &b, r.len), -EINVAL);
 	r.p[16] -= 2; /* nbuf - 1 */
 	CHECK_EQ(t_decode(&r, &b, r.len), -EINVAL);
@@ -629,9 +646,9 @@ TEST(back_fault_injection)
 TEST(limits_both_sides)
 {
 	struct m_limits lims[] = {
-		{8, 8u << 20, 4},   /* 9 buffers + 8 fd fields do not fit 8 items */
-		{4096, 200, 4},     /* 64 + 20 + 24 + 64 + ... bytes */
-		{4096, 8u << 20, 0} /* M_STRUCTS needs depth 1 */
+	    {8, 8u << 20, 4},	/* 9 buffers + 8 fd fields do not fit 8 items */
+	    {4096, 200, 4},	/* 64 + 20 + 24 + 64 + ... bytes */
+	    {4096, 8u << 20, 0} /* M_STRUCTS needs depth 1 */
 	};
 	struct t_guest tg;
 	struct mf_guest g;
@@ -909,6 +926,101 @@ TEST(reply_out_of_memory_still_consumes_fds)
 	CHECK_EQ(al.live, 0);
 }
 
+static int64_t k_many(struct m_call *c, void *ctx)
+{
+	struct t_top *t = (struct t_top *)m_call_arg(c);
+	struct t_chunk *ch = (struct t_chunk *)(uintptr_t)t->chunks_ptr;
+	uint32_t i;
+
+	for (i = 0; i < t->nchunks; i++)
+		ch[i].new_fd = (int32_t)(200 + i);
+	t->fd_out = 300;
+	t->fd_extra = 301;
+	return 0;
+}
+
+TEST(many_new_files)
+{
+	struct t_guest tg;
+	struct t_chunk ch[16];
+	struct mf_guest g;
+	struct mf_back b;
+	struct mf_trip t;
+	int i;
+
+	t_setup(&tg, &g, &b);
+	for (i = 0; i < 16; i++)
+		ch[i] = (struct t_chunk){0, 0, -1, 0, 0, 0, 0};
+	tg.top.chunks_ptr = MF_U(ch);
+	tg.top.nchunks = 16;
+	mf_guest_map(&g, ch, sizeof(ch), 1);
+	mf_trip_init(&t);
+	CHECK_EQ(mf_round_trip(d_of(T_NESTED), T_NESTED, MF_U(&tg.top), &g, &b, k_many, NULL, &t),
+		 0);
+	CHECK_EQ(g.ncreated, 18); /* more than apply keeps on its stack */
+	for (i = 0; i < 16; i++)
+		CHECK_EQ(ch[i].new_fd, 1000 + i);
+	CHECK_EQ(tg.top.fd_out, 1016);
+	CHECK_EQ(tg.top.fd_extra, 1017);
+	mf_trip_fini(&t);
+}
+
+/* ---- 32-bit pointer fields ------------------------------------------------- */
+
+struct t_p32 {
+	uint32_t ptr;
+	uint32_t n;
+};
+
+/* clang-format off */
+static const struct m_field p32_fields[] = {
+	M_ARRAY_F(struct t_p32, ptr, n, 1, 64, M_IN),
+	M_END_F,
+};
+/* clang-format on */
+static const struct m_ioctl p32_ioctl = {.cmd = _IOW('V', 7, struct t_p32), .fields = p32_fields};
+
+TEST(pointer_32_bit)
+{
+	struct mf_guest g;
+	struct mf_back b;
+	struct mf_alloc al;
+	struct m_plan plan = {0};
+	struct m_call *c;
+	struct t_p32 *top;
+	uint8_t *p, *low;
+	uint32_t len;
+
+	low = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1,
+		   0);
+	if (low == MAP_FAILED)
+		test_skip("no MAP_32BIT");
+	top = (struct t_p32 *)low;
+	top->ptr = (uint32_t)(uintptr_t)(low + 64);
+	top->n = 5;
+	memcpy(low + 64, "hello", 5);
+	mf_guest_init(&g);
+	mf_back_init(&b);
+	mf_guest_map(&g, low, 4096, 1);
+	mf_alloc_init(&al);
+	CHECK_EQ(m_table_check(&(struct m_table){"p32", &p32_ioctl, 1}, NULL), 0);
+	CHECK_EQ(mf_encode(&p32_ioctl, p32_ioctl.cmd, MF_U(top), &g, NULL, &al, &p, &len, &plan),
+		 0);
+	/* a payload above 4 GiB cannot be pointed at from a 32-bit field */
+	if ((uintptr_t)p > UINT32_MAX)
+		CHECK_EQ(m_decode_request(&p32_ioctl, p, len, NULL, &al.a, &b.ops, &c), -EOVERFLOW);
+	memcpy(low + 1024, p, len);
+	CHECK_EQ(m_decode_request(&p32_ioctl, low + 1024, len, NULL, &al.a, &b.ops, &c), 0);
+	top = (struct t_p32 *)m_call_arg(c);
+	CHECK(memcmp((void *)(uintptr_t)top->ptr, "hello", 5) == 0);
+	CHECK(top->ptr != (uint32_t)(uintptr_t)(low + 64));
+	m_call_free(c);
+	free(p);
+	m_plan_fini(&plan);
+	munmap(low, 4096);
+	CHECK_EQ(al.live, 0);
+}
+
 /* ---- by-value arguments, fds and flat calls ---------------------------------- */
 
 static int64_t k_retfd(struct m_call *c, void *ctx)
@@ -1025,7 +1137,8 @@ TEST(out_only_top_level)
 	mf_trip_init(&t);
 	CHECK_EQ(mf_round_trip(d_of(T_OUTONLY), T_OUTONLY, MF_U(&s), &g, &b, k_outonly, NULL, &t),
 		 0);
-	CHECK_EQ(t.req_len, sizeof(struct wire_ioctl) + sizeof(struct wire_ioctl_buf)); /* no data */
+	CHECK_EQ(t.req_len,
+		 sizeof(struct wire_ioctl) + sizeof(struct wire_ioctl_buf)); /* no data */
 	CHECK(s.a == 5 && s.b == 6);
 	mf_trip_fini(&t);
 }
@@ -1077,7 +1190,8 @@ TEST(flat_flag_must_match)
 	mf_guest_map(&g, &s, sizeof(s), 1);
 	mf_alloc_init(&al);
 	/* a request with a descriptor decoded as flat, and the reverse */
-	CHECK_EQ(mf_encode(d_of(T_OUTONLY), T_OUTONLY, MF_U(&s), &g, NULL, &al, &p, &len, &plan), 0);
+	CHECK_EQ(mf_encode(d_of(T_OUTONLY), T_OUTONLY, MF_U(&s), &g, NULL, &al, &p, &len, &plan),
+		 0);
 	CHECK_EQ(m_decode_request(NULL, p, len, NULL, &al.a, NULL, &c), -EINVAL);
 	free(p);
 	CHECK_EQ(mf_encode(NULL, T_OUTONLY, MF_U(&s), &g, NULL, &al, &p, &len, &plan), 0);
@@ -1097,10 +1211,10 @@ TEST(flat_flag_must_match)
 TEST(golden_request_bytes)
 {
 	static const uint8_t want[] = {
-		0x01, 0x56, 0x40, 0xc0, 0x00, 0x00, 0x00, 0x00, /* cmd T_NESTED, flags */
-		0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* arg */
-		0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* nbuf 3, reserved */
-		0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, /* top: 64 bytes INOUT */
+	    0x01, 0x56, 0x40, 0xc0, 0x00, 0x00, 0x00, 0x00, /* cmd T_NESTED, flags */
+	    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* arg */
+	    0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* nbuf 3, reserved */
+	    0x40, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, /* top: 64 bytes INOUT */
 	};
 	struct t_top top = {.fd_in = -1, .fd_out = -1, .in_count = 2, .fixed_ptr = 0};
 	uint32_t in[2] = {0x11223344, 0x55667788};
@@ -1117,7 +1231,8 @@ TEST(golden_request_bytes)
 	mf_guest_map(&g, &top, sizeof(top), 1);
 	mf_guest_map(&g, in, sizeof(in), 1);
 	mf_alloc_init(&al);
-	CHECK_EQ(mf_encode(d_of(T_NESTED), T_NESTED, MF_U(&top), &g, NULL, &al, &p, &len, &plan), 0);
+	CHECK_EQ(mf_encode(d_of(T_NESTED), T_NESTED, MF_U(&top), &g, NULL, &al, &p, &len, &plan),
+		 0);
 	CHECK_EQ(len, 32 + 64 + 8 + 8 + 8);
 	CHECK(memcmp(p, want, sizeof(want)) == 0);
 	CHECK(memcmp(p + 32, &top, 64) == 0); /* the struct verbatim (no fd to translate) */
@@ -1170,45 +1285,43 @@ static const struct m_struct s16_out_fd = {sizeof(struct t_s16), fdin_fields};
 
 TEST(table_check_rejects)
 {
-	static const struct m_field f_outside[] = {
-		{.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .ptr_off = 12, .elem_size = 1, .max = 1},
-		M_END_F};
-	static const struct m_field f_count_outside[] = {
-		{.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .count_size = 4, .count_off = 14,
-		 .elem_size = 1, .max = 1},
-		M_END_F};
-	static const struct m_field f_kind[] = {{.kind = 9, .dir = M_IN, .ptr_size = 4}, M_END_F};
-	static const struct m_field f_ptr3[] = {
-		{.kind = M_ARRAY, .dir = M_IN, .ptr_size = 3, .elem_size = 1, .max = 1}, M_END_F};
-	static const struct m_field f_cnt3[] = {
-		{.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .count_size = 3, .count_off = 8,
-		 .elem_size = 1, .max = 1},
-		M_END_F};
-	static const struct m_field f_max0[] = {
-		{.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .elem_size = 1}, M_END_F};
-	static const struct m_field f_huge[] = {
-		{.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .elem_size = 1u << 20, .max = 1u << 13},
-		M_END_F};
-	static const struct m_field f_cond[] = {
-		{.kind = M_FD, .dir = M_IN, .ptr_size = 4, .ptr_off = 12, .cond_off = 14,
-		 .cond_mask = 1},
-		M_END_F};
-	static const struct m_field f_fd_inout[] = {
-		{.kind = M_FD, .dir = M_INOUT, .ptr_size = 4, .ptr_off = 12}, M_END_F};
-	static const struct m_field f_fd8[] = {
-		{.kind = M_FD, .dir = M_IN, .ptr_size = 8, .ptr_off = 8}, M_END_F};
+	/* clang-format off */
+#define ONE(...) {{__VA_ARGS__}, M_END_F}
+	static const struct m_field f_outside[] =
+		ONE(.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .ptr_off = 12, .elem_size = 1, .max = 1);
+	static const struct m_field f_count_outside[] =
+		ONE(.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .count_size = 4, .count_off = 14,
+		    .elem_size = 1, .max = 1);
+	static const struct m_field f_kind[] = ONE(.kind = 9, .dir = M_IN, .ptr_size = 4);
+	static const struct m_field f_ptr3[] =
+		ONE(.kind = M_ARRAY, .dir = M_IN, .ptr_size = 3, .elem_size = 1, .max = 1);
+	static const struct m_field f_cnt3[] =
+		ONE(.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .count_size = 3, .count_off = 8,
+		    .elem_size = 1, .max = 1);
+	static const struct m_field f_max0[] =
+		ONE(.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .elem_size = 1);
+	static const struct m_field f_huge[] =
+		ONE(.kind = M_ARRAY, .dir = M_IN, .ptr_size = 8, .elem_size = 1u << 20, .max = 1u << 13);
+	static const struct m_field f_cond[] =
+		ONE(.kind = M_FD, .dir = M_IN, .ptr_size = 4, .ptr_off = 12, .cond_off = 14,
+		    .cond_mask = 1);
+	static const struct m_field f_fd_inout[] =
+		ONE(.kind = M_FD, .dir = M_INOUT, .ptr_size = 4, .ptr_off = 12);
+	static const struct m_field f_fd8[] = ONE(.kind = M_FD, .dir = M_IN, .ptr_size = 8, .ptr_off = 8);
+	static const struct m_field f_structs_noelem[] =
+		ONE(.kind = M_STRUCTS, .dir = M_IN, .ptr_size = 8, .elem_size = 16, .max = 1);
+#undef ONE
 	static const struct m_field f_structs_out[] = {
 		M_STRUCTS_T_F(struct t_s16, p, n, struct t_s16, &s16_desc, 2, M_OUT), M_END_F};
 	static const struct m_field f_structs_size[] = {
 		M_STRUCTS_T_F(struct t_s16, p, n, struct t_top, &s16_desc, 2, M_IN), M_END_F};
-	static const struct m_field f_structs_noelem[] = {
-		{.kind = M_STRUCTS, .dir = M_IN, .ptr_size = 8, .elem_size = 16, .max = 1}, M_END_F};
-	static const struct m_field f_elem_bad[] = { /* elements too small for top_fields */
+	/* elements of 16 bytes described by top_fields (64) */
+	static const struct m_field f_elem_bad[] = {
 		M_STRUCTS_T_F(struct t_s16, p, n, struct t_s16, &s16_desc, 2, M_IN), M_END_F};
-	static const struct m_field f_elem_fdin[] = { /* accepted: an fd inside elements */
+	/* accepted: an fd inside elements */
+	static const struct m_field f_elem_fdin[] = {
 		M_STRUCTS_T_F(struct t_s16, p, n, struct t_s16, &s16_out_fd, 2, M_IN), M_END_F};
-	static const struct m_field f_overlap[] = {
-		F_OK, M_FD_F(struct t_s16, n, M_IN), M_END_F};
+	static const struct m_field f_overlap[] = {F_OK, M_FD_F(struct t_s16, n, M_IN), M_END_F};
 	static const struct m_field f_overlap_ptr[] = {
 		F_OK, M_ARRAY_F(struct t_s16, p, fd, 1, 1, M_IN), M_END_F};
 	static const struct m_field f_fd_only[] = {M_FD_F(struct t_s16, fd, M_OUT), M_END_F};
@@ -1245,6 +1358,7 @@ TEST(table_check_rejects)
 		{{.cmd = T_S16, .flags = M_F_SIZE, .size = 8, .dir = M_IN, .fields = f_ok},
 		 "fields beyond M_F_SIZE"},
 	};
+	/* clang-format on */
 	struct m_ioctl two[2] = {{.cmd = 2}, {.cmd = 1}};
 	unsigned i;
 
@@ -1257,14 +1371,15 @@ TEST(table_check_rejects)
 	two[1].cmd = 3;
 	CHECK(t_check_one(two, 2) == NULL);
 	CHECK(t_check_one(&(struct m_ioctl){.cmd = T_S16, .fields = f_elem_fdin}, 1) == NULL);
-	CHECK(t_check_one(&(struct m_ioctl){.cmd = T_S16, .fields = f_ok,
-					    .flags = 1u << M_F_CLASS_SHIFT},
-			  1) == NULL); /* class bits are free */
+	CHECK(t_check_one(
+		  &(struct m_ioctl){.cmd = T_S16, .fields = f_ok, .flags = 1u << M_F_CLASS_SHIFT},
+		  1) == NULL); /* class bits are free */
 }
 
 TEST(m_top_and_buf)
 {
-	struct m_ioctl sized = {.cmd = _IOR('V', 1, int), .flags = M_F_SIZE, .size = 40, .dir = M_INOUT};
+	struct m_ioctl sized = {
+	    .cmd = _IOR('V', 1, int), .flags = M_F_SIZE, .size = 40, .dir = M_INOUT};
 	struct m_ioctl value = {.cmd = _IOR('V', 1, int), .flags = M_F_ARG_VALUE};
 	struct mf_alloc al;
 	struct m_buf b;
