@@ -458,8 +458,12 @@ static void conn_readable(struct worker *w, struct wconn *c)
 			first = j;
 		else
 			jobs_push(w, j);
-		if (pause)
+		/* Nothing more buffered: re-arm instead of a read that would say
+		 * EAGAIN; epoll reports whatever arrives meanwhile. */
+		if (pause || !fio_rx_has_frame(&c->rx)) {
+			r = -EAGAIN;
 			break;
+		}
 	}
 	if (!why && r == -EPROTO)
 		why = c->rx.why;

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -46,6 +47,11 @@ static void conn_free(struct fconn *c)
 		front_private_mark(c->fd, 0);
 		real.close(c->fd);
 	}
+	if (c->kick_fd >= 0) {
+		front_private_mark(c->kick_fd, 0);
+		real.close(c->kick_fd);
+	}
+	fio_rx_fini(&c->rx);
 	free(c->byhandle);
 	free(c);
 }
@@ -61,6 +67,20 @@ void conn_put(struct fconn *c)
 		conn_free(c);
 }
 
+/* Caller holds front_lock; a waiter marks itself sleeping under it. */
+static void waiter_bump(struct waiter *w)
+{
+	__atomic_add_fetch(&w->word, 1, __ATOMIC_RELEASE);
+	if (w->sleeping)
+		futex_wake(&w->word);
+}
+
+static void bg_bump_locked(struct fconn *c)
+{
+	__atomic_add_fetch(&c->bg_word, 1, __ATOMIC_RELEASE);
+	futex_wake(&c->bg_word);
+}
+
 /* Caller holds front_lock. */
 static void conn_fail_locked(struct fconn *c, const char *why)
 {
@@ -68,20 +88,22 @@ static void conn_fail_locked(struct fconn *c, const char *why)
 		return;
 	c->dead = 1;
 	front_log("connection to %s lost: %s", fcfg.addr_uri, why);
-	for (struct waiter *w = c->waiters; w; w = w->next) {
+	for (struct waiter *w = c->waiters, *next; w; w = next) {
+		next = w->next;
 		w->err = -EIO;
 		__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
-		futex_wake(&w->done);
+		waiter_bump(w);
 	}
 	c->waiters = NULL;
 	rfile_conn_died_locked(c);
-	/* Wake blocked readers so they see EOF too. */
+	bg_bump_locked(c);
+	/* Wake a thread blocked in poll on the socket so it sees the end too. */
 	shutdown(c->fd, SHUT_RDWR);
 }
 
-/* ---- the reader thread ------------------------------------------------------ */
+/* ---- reading: whoever holds the role ---------------------------------------- */
 
-static void reader_event(struct fconn *c, const struct wire_hdr *h)
+static void on_event(struct fconn *c, const struct wire_hdr *h)
 {
 	const struct wire_event *ev = (const void *)(h + 1);
 
@@ -91,7 +113,7 @@ static void reader_event(struct fconn *c, const struct wire_hdr *h)
 	pthread_mutex_unlock(&front_lock);
 }
 
-static void reader_reply(struct fconn *c, const struct wire_hdr *h)
+static void on_reply(struct fconn *c, const struct wire_hdr *h)
 {
 	struct waiter **pp, *w = NULL;
 	void *copy = malloc(h->len);
@@ -103,43 +125,135 @@ static void reader_reply(struct fconn *c, const struct wire_hdr *h)
 			*pp = w->next;
 			break;
 		}
-	pthread_mutex_unlock(&front_lock);
-	if (!w) {
-		free(copy); /* a request of an image replaced by exec */
-		return;
+	if (w) {
+		if (copy)
+			memcpy(copy, h, h->len);
+		else
+			w->err = -ENOMEM;
+		w->frame = copy;
+		copy = NULL;
+		__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+		waiter_bump(w);
 	}
-	if (copy)
-		memcpy(copy, h, h->len);
-	else
-		w->err = -ENOMEM;
-	w->frame = copy;
-	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
-	futex_wake(&w->done);
+	pthread_mutex_unlock(&front_lock);
+	free(copy); /* unknown id: a request of an image replaced by exec */
 }
 
-static void *reader_main(void *arg)
+/*
+ * Read and dispatch the frames that are there (block: wait for at least
+ * one).  Returns the number dispatched, or -errno when the connection is
+ * over (*why says why).
+ */
+static int role_read(struct fconn *c, int block, const char **why)
+{
+	const struct wire_hdr *h;
+	int n = 0, r;
+
+	/* A requester has just sent: wait first rather than read EAGAIN. */
+	if (block && !fio_rx_has_frame(&c->rx)) {
+		struct pollfd p = {.fd = c->fd, .events = POLLIN};
+
+		real.poll(&p, 1, -1);
+	}
+	for (;;) {
+		r = fio_recv(&c->rx, c->fd, &h);
+		if (r == 1) {
+			if (h->flags & WIRE_F_EVENT)
+				on_event(c, h);
+			else
+				on_reply(c, h);
+			n++;
+			/* Nothing more buffered: do not spend a read on EAGAIN. */
+			if (!fio_rx_has_frame(&c->rx))
+				return n;
+			continue;
+		}
+		if (r == -EAGAIN || r == -EINTR) {
+			struct pollfd p = {.fd = c->fd, .events = POLLIN};
+
+			if (n || !block)
+				return n;
+			if (real.poll(&p, 1, -1) < 0 && errno != EINTR)
+				r = -errno;
+			else
+				continue;
+		}
+		*why = r == 0 ? "closed by the backend" : r == -EPROTO ? c->rx.why : strerror(-r);
+		return r < 0 ? r : -ECONNRESET;
+	}
+}
+
+/* Give the role up; caller holds front_lock.  One waiter may take it next. */
+static void role_release_locked(struct fconn *c, int r, const char *why)
+{
+	c->role = ROLE_NONE;
+	if (r < 0)
+		conn_fail_locked(c, why);
+	if (c->waiters)
+		waiter_bump(c->waiters);
+	else if (front_readiness_waiters_locked())
+		bg_bump_locked(c);
+}
+
+/*
+ * The background thread reads readiness events while the connection is
+ * idle.  It takes the socket only after BG_GRACE_NS without requests (or
+ * at once when a thread waits for readiness), so a busy requester never
+ * has to pull it out of its poll.
+ */
+#define BG_GRACE_NS 1000000
+
+static void bg_wait(struct fconn *c)
+{
+	struct timespec ts = {0, BG_GRACE_NS};
+	uint32_t seq = __atomic_load_n(&c->bg_word, __ATOMIC_ACQUIRE);
+
+	pthread_mutex_unlock(&front_lock);
+	syscall(SYS_futex, &c->bg_word, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
+	pthread_mutex_lock(&front_lock);
+}
+
+static void *bg_main(void *arg)
 {
 	struct fconn *c = arg;
-	const struct wire_hdr *h;
-	struct fio_rx rx;
-	const char *why = "out of memory";
-	int r = -ENOMEM;
+	uint64_t seen = (uint64_t)-1;
 
-	if (fio_rx_init(&rx, c->max_frame, 0) == 0) {
-		while ((r = fio_recv(&rx, c->fd, &h)) == 1) {
-			if (h->flags & WIRE_F_EVENT)
-				reader_event(c, h);
-			else
-				reader_reply(c, h);
-		}
-		why = r == 0 ? "closed by the backend" : r == -EPROTO ? rx.why : strerror(-r);
-		fio_rx_fini(&rx);
-	}
 	pthread_mutex_lock(&front_lock);
-	conn_fail_locked(c, why);
+	while (!c->dead) {
+		struct pollfd p[2] = {{.fd = c->fd, .events = POLLIN},
+				      {.fd = c->kick_fd, .events = POLLIN}};
+		const char *why = NULL;
+		uint64_t v;
+		int r = 0;
+
+		if (c->inflight || c->role != ROLE_NONE ||
+		    (c->activity != seen && !front_readiness_waiters_locked())) {
+			seen = c->activity;
+			bg_wait(c);
+			continue;
+		}
+		c->role = ROLE_BG;
+		c->kicked = 0;
+		pthread_mutex_unlock(&front_lock);
+		if (real.poll(p, 2, -1) > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			r = role_read(c, 0, &why);
+		if (p[1].revents && syscall(SYS_read, c->kick_fd, &v, sizeof(v)) < 0)
+			v = 0;
+		pthread_mutex_lock(&front_lock);
+		role_release_locked(c, r, why);
+	}
 	pthread_mutex_unlock(&front_lock);
 	conn_put(c);
 	return NULL;
+}
+
+/* A thread starts waiting for readiness: make sure someone reads events. */
+void conn_want_events_locked(void)
+{
+	struct fconn *c = cur;
+
+	if (c && !c->dead && c->role == ROLE_NONE && !c->inflight)
+		bg_bump_locked(c);
 }
 
 void conn_start_reader(struct fconn *c)
@@ -151,13 +265,13 @@ void conn_start_reader(struct fconn *c)
 	pthread_mutex_lock(&front_lock);
 	c->refs++;
 	pthread_mutex_unlock(&front_lock);
-	if (pthread_create(&c->reader, NULL, reader_main, c) == 0) {
+	if (pthread_create(&c->reader, NULL, bg_main, c) == 0) {
 		pthread_detach(c->reader);
 		c->reader_started = 1;
 	} else {
 		pthread_mutex_lock(&front_lock);
 		c->refs--;
-		conn_fail_locked(c, "cannot start the reader thread");
+		conn_fail_locked(c, "cannot start the background reader");
 		pthread_mutex_unlock(&front_lock);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -176,6 +290,27 @@ static int fd_to_private(int fd, int cloexec)
 		real.close(fd);
 	front_private_mark(nfd, 1);
 	return nfd;
+}
+
+/*
+ * After HELLO: the socket becomes non-blocking (readers wait in poll, so
+ * the background thread can be pulled out), plus the kick eventfd and the
+ * receive buffer.
+ */
+static int conn_setup_io(struct fconn *c)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	c->kick_fd = -1;
+	if (fd < 0)
+		return -errno;
+	c->kick_fd = real.fcntl(fd, F_DUPFD_CLOEXEC, FRONT_PRIVATE_FD_MIN);
+	real.close(fd);
+	if (c->kick_fd < 0)
+		return -errno;
+	front_private_mark(c->kick_fd, 1);
+	real.fcntl(c->fd, F_SETFL, real.fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	return fio_rx_init(&c->rx, c->max_frame, 0);
 }
 
 /* HELLO on a fresh fd, read synchronously before the reader exists. */
@@ -235,10 +370,13 @@ static struct fconn *conn_new(uint64_t session, uint64_t token, int *err)
 		return NULL;
 	}
 	c->fd = fd_to_private(fd, 0);
+	c->kick_fd = -1;
 	c->refs = 1;
 	c->next_id = 1;
 	pthread_mutex_init(&c->tx, NULL);
 	*err = conn_hello(c, session, token);
+	if (!*err)
+		*err = conn_setup_io(c);
 	if (*err) {
 		front_log("HELLO to %s failed: %s", fcfg.addr_uri, strerror(-*err));
 		conn_free(c);
@@ -259,6 +397,11 @@ struct fconn *conn_adopt(int fd, uint64_t session)
 	c->session = session;
 	c->max_frame = WIRE_FRAME_DEFAULT_LIMIT;
 	pthread_mutex_init(&c->tx, NULL);
+	if (conn_setup_io(c)) {
+		c->fd = -1; /* the caller still owns fd */
+		conn_free(c);
+		return NULL;
+	}
 	pthread_mutex_lock(&front_lock);
 	cur = c;
 	pthread_mutex_unlock(&front_lock);
@@ -316,6 +459,45 @@ void conn_child_start(void)
 		conn_start_reader(cur);
 }
 
+/* Wait for w: read the socket ourselves whenever nobody else does. */
+static void wait_reply(struct fconn *c, struct waiter *w)
+{
+	pthread_mutex_lock(&front_lock);
+	while (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
+		uint32_t seq;
+
+		if (c->role == ROLE_NONE) {
+			const char *why = NULL;
+			int r;
+
+			c->role = ROLE_REQ;
+			pthread_mutex_unlock(&front_lock);
+			r = role_read(c, 1, &why);
+			pthread_mutex_lock(&front_lock);
+			role_release_locked(c, r, why);
+			continue;
+		}
+		if (c->role == ROLE_BG && !c->kicked) {
+			uint64_t one = 1;
+
+			c->kicked = 1;
+			syscall(SYS_write, c->kick_fd, &one, sizeof(one));
+		}
+		seq = __atomic_load_n(&w->word, __ATOMIC_ACQUIRE);
+		w->sleeping = 1;
+		pthread_mutex_unlock(&front_lock);
+		futex_wait(&w->word, seq);
+		pthread_mutex_lock(&front_lock);
+		w->sleeping = 0;
+	}
+	c->inflight--;
+	if (c->role == ROLE_NONE && c->waiters)
+		waiter_bump(c->waiters);
+	else if (c->role == ROLE_NONE && !c->inflight && front_readiness_waiters_locked())
+		bg_bump_locked(c);
+	pthread_mutex_unlock(&front_lock);
+}
+
 /* ---- requests ----------------------------------------------------------------- */
 
 int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct iovec *iov,
@@ -339,6 +521,8 @@ int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct io
 	w.id = c->next_id++;
 	if (!w.id)
 		w.id = c->next_id++;
+	c->inflight++;
+	c->activity++;
 	w.next = c->waiters;
 	/* w lives until done: the reader or conn_fail_locked unlinks it first. */
 	/* cppcheck-suppress autoVariables */
@@ -353,8 +537,7 @@ int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct io
 		conn_fail_locked(c, strerror(-r));
 		pthread_mutex_unlock(&front_lock);
 	}
-	while (!__atomic_load_n(&w.done, __ATOMIC_ACQUIRE))
-		futex_wait(&w.done, 0);
+	wait_reply(c, &w);
 	if (w.err) {
 		free(w.frame);
 		return w.err;
@@ -427,5 +610,6 @@ void conn_after_fork_child(uint64_t token, int had_conn)
 		return;
 	}
 	/* The rfiles' references moved to c; old is unreachable now. */
-	free(old);
+	old->fd = -1;
+	conn_free(old);
 }

@@ -7,8 +7,10 @@
  * so poll/select/epoll and dup work on it.  Every local fd number that
  * refers to the stand-in (after dup) maps to the same rfile.
  *
- * One connection (struct fconn) per process carries every request; a reader
- * thread takes replies and readiness events off it.  After fork the child
+ * One connection (struct fconn) per process carries every request.  A
+ * thread waiting for a reply reads the socket itself when nobody else does
+ * (leader/follower: no hand-off between threads on the common path); a
+ * background thread reads readiness events while no request is in flight.  After fork the child
  * opens its own connection and attaches to the session with a fork token;
  * across exec the connection socket and a small state memfd survive and the
  * new image adopts them (state.c).
@@ -91,15 +93,27 @@ struct fconn {
 	uint32_t next_id;
 	struct rfile **byhandle; /* handle -> rfile (front_lock) */
 	uint32_t nbyhandle;
+	/* Who reads the socket (front_lock): nobody, the background thread
+	 * (only while no request is in flight), or a requesting thread. */
+	int role;
+	uint32_t inflight;
+	uint64_t activity; /* requests started, ever */
+	uint32_t bg_word;  /* futex: the background thread waits for its turn */
+	int kick_fd;       /* eventfd that pulls the background thread out of poll */
+	int kicked;
+	struct fio_rx rx;  /* used only by the role holder */
 	pthread_t reader;
 	int reader_started;
 };
+enum { ROLE_NONE = 0, ROLE_BG, ROLE_REQ };
 
 /* A request in flight: the reader thread completes it. */
 struct waiter {
 	struct waiter *next;
 	uint32_t id;
-	uint32_t done; /* futex word */
+	uint32_t done;
+	uint32_t word; /* futex: bumped when done or when the read role is free */
+	int sleeping;  /* in futex_wait on word (front_lock) */
 	int err;       /* -errno when the connection died */
 	void *frame;   /* malloc'd copy of the reply frame */
 };
@@ -130,6 +144,8 @@ uint64_t conn_fork_token(void);
 struct fconn *conn_adopt(int fd, uint64_t session);
 void conn_start_reader(struct fconn *c);
 void conn_child_start(void);
+/* front_lock held: a thread waits for readiness; have events read. */
+void conn_want_events_locked(void);
 int front_conn_fd(void);
 uint64_t front_conn_session(void);
 
@@ -155,6 +171,7 @@ void rfile_conn_died_locked(struct fconn *c);
 int rfile_wait(struct rfile *f, uint32_t events, int timeout_ms);
 int rfile_is_forwarded(int fd);
 void front_notify_waiters_locked(void);
+int front_readiness_waiters_locked(void);
 /* Iterate mapped fds (state.c, fork): calls fn for each (fd, rfile). */
 void rfile_foreach_locked(void (*fn)(int fd, struct rfile *f, void *arg), void *arg);
 int front_poll(struct pollfd *fds, nfds_t n, int timeout_ms);

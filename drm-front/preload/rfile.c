@@ -294,6 +294,12 @@ static void waiter_add_locked(struct rwaiter *w)
 {
 	w->next = rwaiters;
 	rwaiters = w;
+	conn_want_events_locked();
+}
+
+int front_readiness_waiters_locked(void)
+{
+	return rwaiters != NULL;
 }
 
 static void waiter_del(struct rwaiter *w)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -83,6 +84,22 @@ CLIENT(ptmx_client)
 	n = (int)read(s, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = '\0';
 	printf("slave-read %d %s", n, buf);
+	/* epoll (not interposed) wakes from the stand-in's readiness mirror */
+	{
+		struct epoll_event ev = {.events = EPOLLIN};
+		int ep = epoll_create1(0);
+
+		epoll_ctl(ep, EPOLL_CTL_ADD, m, &ev);
+		n = epoll_wait(ep, &ev, 1, 100);
+		printf("epoll-empty %d\n", n);
+		if (write(s, "x\n", 2) != 2)
+			return perror("write slave"), 1;
+		n = epoll_wait(ep, &ev, 1, 5000);
+		printf("epoll-data %d\n", n);
+		n = (int)read(m, buf, sizeof(buf) - 1);
+		printf("epoll-read %d\n", n);
+		close(ep);
+	}
 	close(s);
 	close(m);
 	return 0;
@@ -157,6 +174,7 @@ static void ptmx_over(const char *uri)
 	CHECK(strstr(fwd, "poll-data 1 POLLIN\n"));
 	CHECK(strstr(fwd, "read 7 hello\r\n"));
 	CHECK(strstr(fwd, "slave-read 5 ping\n"));
+	CHECK(strstr(fwd, "epoll-empty 0\nepoll-data 1\nepoll-read 3\n"));
 }
 
 TEST(ptmx_unix)
