@@ -3,7 +3,9 @@
  * null_ioctl.c - latency of a cheap real ioctl (TIOCGPTN on /dev/ptmx).
  * Run natively or under libvdri-front.so (bench/run.sh does both in one
  * run).  Prints one line: "median_us p99_us mean_us ops".
- *   null_ioctl [-n ITER] [-w WARMUP] [-c CLIENTS]
+ *   null_ioctl [-n ITER] [-w WARMUP] [-c CLIENTS] [-p]
+ * -p measures the floor instead: a 64-byte ping-pong between two processes
+ * over a unix socketpair (two blocking wake-ups, no ioctl, no vdri).
  * With -c N, N processes run at once and the line reports the median of
  * their medians, the worst p99 and the total throughput.
  */
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +40,42 @@ struct result {
 	int ok;
 };
 
+static int pingpong;
+
+/* One ping-pong round trip; the echo process was forked by setup_echo. */
+static int echo_fd = -1;
+
+static int setup_echo(void)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	if (fork() == 0) {
+		char b[64];
+
+		close(sv[0]);
+		while (read(sv[1], b, sizeof(b)) > 0)
+			if (write(sv[1], b, sizeof(b)) != (ssize_t)sizeof(b))
+				break;
+		_exit(0);
+	}
+	close(sv[1]);
+	echo_fd = sv[0];
+	return 0;
+}
+
+static int one_op(int fd, int *n)
+{
+	char b[64] = {0};
+
+	if (!pingpong)
+		return ioctl(fd, TIOCGPTN, n);
+	if (write(echo_fd, b, sizeof(b)) != (ssize_t)sizeof(b) || read(echo_fd, b, sizeof(b)) <= 0)
+		return -1;
+	return 0;
+}
+
 static void measure(int iters, int warmup, struct result *r)
 {
 	double *s = malloc(sizeof(double) * (size_t)iters), t0, sum = 0;
@@ -48,14 +87,19 @@ static void measure(int iters, int warmup, struct result *r)
 		free(s);
 		return;
 	}
+	if (pingpong && setup_echo()) {
+		free(s);
+		close(fd);
+		return;
+	}
 	for (int i = 0; i < warmup; i++)
-		ioctl(fd, TIOCGPTN, &n);
+		one_op(fd, &n);
 	t0 = now_us();
 	for (int i = 0; i < iters; i++) {
 		double a = now_us();
 
-		if (ioctl(fd, TIOCGPTN, &n)) {
-			perror("TIOCGPTN");
+		if (one_op(fd, &n)) {
+			perror(pingpong ? "ping-pong" : "TIOCGPTN");
 			free(s);
 			close(fd);
 			return;
@@ -71,6 +115,10 @@ static void measure(int iters, int warmup, struct result *r)
 	r->ok = 1;
 	free(s);
 	close(fd);
+	if (echo_fd >= 0) {
+		close(echo_fd);
+		wait(NULL);
+	}
 }
 
 int main(int argc, char **argv)
@@ -78,13 +126,15 @@ int main(int argc, char **argv)
 	int iters = 20000, warmup = 1000, clients = 1, opt;
 	struct result *res;
 
-	while ((opt = getopt(argc, argv, "n:w:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:w:c:p")) != -1) {
 		if (opt == 'n')
 			iters = atoi(optarg);
 		else if (opt == 'w')
 			warmup = atoi(optarg);
 		else if (opt == 'c')
 			clients = atoi(optarg);
+		else if (opt == 'p')
+			pingpong = 1;
 		else
 			return 2;
 	}

@@ -25,9 +25,11 @@ start_backd() { # uri
 }
 stop_backd() { kill "$(cat "$tmp/pid")"; wait "$(cat "$tmp/pid")" 2>/dev/null || true; }
 
-run() { # label clients [uri]
+run() { # label clients [uri|-p]
 	local r
-	if [ -n "${3:-}" ]; then
+	if [ "${3:-}" = -p ]; then
+		r=$("$B/bench/null_ioctl" -n "$ITER" -c "$2" -p)
+	elif [ -n "${3:-}" ]; then
 		r=$(LD_PRELOAD="$PWD/$B/lib/libvdri-front.so" VDRI_ADDR="$3" VDRI_PATHS=/dev/ptmx \
 			"$B/bench/null_ioctl" -n "$ITER" -c "$2")
 	else
@@ -40,6 +42,7 @@ run() { # label clients [uri]
 echo "transport,clients,median_us,p99_us,mean_us,ops_per_s" >"$OUT/null_ioctl.csv"
 echo "null ioctl (TIOCGPTN), $ITER calls per client" >&2
 for c in 1 4; do run native "$c"; done
+for c in 1 4; do run unix-pingpong-floor "$c" -p; done
 port=$((30000 + $$ % 20000))
 for uri in "unix:$tmp/sock" "tcp:127.0.0.1:$port"; do
 	start_backd "$uri"

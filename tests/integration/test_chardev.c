@@ -16,7 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -243,4 +247,79 @@ TEST(tun_in_backend_namespace)
 	CHECK(strstr(out, "in-backend-ns yes\n"));
 	CHECK(strstr(out, "in-guest-ns no\n"));
 	CHECK(strstr(out, "after-close gone\n"));
+}
+
+/*
+ * serial transport: vdri-backd serves a pty slave as its "serial port" (as
+ * it would a virtio-serial port); the test relays the pty master to a unix
+ * socket the frontend connects to (QEMU's chardev plays that part in a VM).
+ */
+static void relay(int lfd, int master)
+{
+	int c = accept(lfd, NULL, NULL);
+	char buf[65536];
+
+	while (c >= 0) {
+		struct pollfd p[2] = {{c, POLLIN, 0}, {master, POLLIN, 0}};
+		ssize_t n;
+
+		if (poll(p, 2, -1) <= 0)
+			break;
+		if (p[0].revents) {
+			n = read(c, buf, sizeof(buf));
+			if (n <= 0 || write(master, buf, (size_t)n) != n)
+				break;
+		}
+		if (p[1].revents) {
+			n = read(master, buf, sizeof(buf));
+			if (n <= 0 || write(c, buf, (size_t)n) != n)
+				break;
+		}
+	}
+	_exit(0);
+}
+
+TEST(serial_transport_over_a_pty)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	char slave[64], uri[160], out[1024], native[1024];
+	struct backd b = {0}, via = {0};
+	int master, lfd, st;
+	pid_t r;
+
+	CHECK_EQ(h_run_client(NULL, NULL, "loopctl_client", NULL, native, sizeof(native), 10), 0);
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	CHECK(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
+	snprintf(slave, sizeof(slave), "%s", ptsname(master));
+	{
+		struct termios t;
+
+		/* no echo or line editing on the master side either */
+		CHECK_OK(tcgetattr(master, &t));
+		cfmakeraw(&t);
+		CHECK_OK(tcsetattr(master, TCSANOW, &t));
+	}
+	snprintf(uri, sizeof(uri), "serial:%s", slave);
+	h_backd_start(&b, uri, chardevs, NULL);
+	usleep(300000); /* the daemon opens the serial path right after start-up */
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s/relay", b.dir);
+	CHECK_OK(bind(lfd, (struct sockaddr *)&a, sizeof(a)));
+	CHECK_OK(listen(lfd, 1));
+	r = fork();
+	if (r == 0)
+		relay(lfd, master);
+	via = b;
+	snprintf(via.uri, sizeof(via.uri), "unix:%s", a.sun_path);
+	st = h_run_client(&via, "/dev/loop-control", "loopctl_client", NULL, out, sizeof(out), 20);
+	kill(r, SIGKILL);
+	waitpid(r, NULL, 0);
+	close(lfd);
+	CHECK(h_log_contains(&b, "via serial"));
+	CHECK(h_log_contains(&b, "open /dev/loop-control -> handle"));
+	h_backd_stop(&b);
+	close(master);
+	test_log("%s", out);
+	CHECK_EQ(st, 0);
+	CHECK_STREQ(out, native);
 }
