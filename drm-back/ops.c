@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "drm-back/worker.h"
+#include "vdri/stat_wire.h"
 
 #define POLLERR_BITS (POLLERR | POLLHUP | POLLNVAL | POLLRDHUP)
 #define FORK_TOKEN_TTL 60 /* seconds an unclaimed fork token holds files */
@@ -37,27 +38,6 @@ static const void *payload(const struct wire_hdr *h)
 static uint32_t payload_len(const struct wire_hdr *h)
 {
 	return h->len - WIRE_HDR_SIZE;
-}
-
-static void stat_to_wire(const struct stat *st, struct wire_stat *w)
-{
-	memset(w, 0, sizeof(*w));
-	w->dev = st->st_dev;
-	w->ino = st->st_ino;
-	w->rdev = st->st_rdev;
-	w->size = st->st_size;
-	w->blocks = st->st_blocks;
-	w->mode = st->st_mode;
-	w->nlink = (uint32_t)st->st_nlink;
-	w->uid = st->st_uid;
-	w->gid = st->st_gid;
-	w->blksize = (uint32_t)st->st_blksize;
-	w->atime_sec = st->st_atim.tv_sec;
-	w->atime_nsec = (uint32_t)st->st_atim.tv_nsec;
-	w->mtime_sec = st->st_mtim.tv_sec;
-	w->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
-	w->ctime_sec = st->st_ctim.tv_sec;
-	w->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
 }
 
 /* Copy "path" that follows a fixed struct; 0 or -EINVAL. */
@@ -325,7 +305,7 @@ static void op_fstat(struct wconn *c, const struct wire_hdr *h, struct wfile *f)
 		worker_reply(c, h, -errno, NULL, 0);
 		return;
 	}
-	stat_to_wire(&st, &ws);
+	vdri_stat_to_wire(&st, &ws);
 	worker_reply(c, h, 0, &ws, sizeof(ws));
 }
 
@@ -348,7 +328,7 @@ static void op_stat(struct worker *w, struct wconn *c, const struct wire_hdr *h)
 		worker_reply(c, h, r, NULL, 0);
 		return;
 	}
-	stat_to_wire(&st, &ws);
+	vdri_stat_to_wire(&st, &ws);
 	worker_reply(c, h, 0, &ws, sizeof(ws));
 }
 

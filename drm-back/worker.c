@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "drm-back/worker.h"
+#include "vdri/stat_wire.h"
 
 #define HANDLE_MAX 65536u
 
@@ -69,24 +70,8 @@ void worker_fill_info(int fd, uint32_t revents, struct wire_file_info *info)
 
 	memset(info, 0, sizeof(*info));
 	info->revents = revents;
-	if (fstat(fd, &st))
-		return;
-	info->st.dev = st.st_dev;
-	info->st.ino = st.st_ino;
-	info->st.rdev = st.st_rdev;
-	info->st.size = st.st_size;
-	info->st.blocks = st.st_blocks;
-	info->st.mode = st.st_mode;
-	info->st.nlink = (uint32_t)st.st_nlink;
-	info->st.uid = st.st_uid;
-	info->st.gid = st.st_gid;
-	info->st.blksize = (uint32_t)st.st_blksize;
-	info->st.atime_sec = st.st_atim.tv_sec;
-	info->st.atime_nsec = (uint32_t)st.st_atim.tv_nsec;
-	info->st.mtime_sec = st.st_mtim.tv_sec;
-	info->st.mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-	info->st.ctime_sec = st.st_ctim.tv_sec;
-	info->st.ctime_nsec = (uint32_t)st.st_ctim.tv_nsec;
+	if (fstat(fd, &st) == 0)
+		vdri_stat_to_wire(&st, &info->st);
 }
 
 static int conn_holds(const struct wconn *c, uint32_t handle)

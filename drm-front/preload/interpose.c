@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "drm-front/preload/front.h"
+#include "vdri/stat_wire.h"
 
 struct real_fns real;
 extern pid_t front_pid;
@@ -144,13 +145,8 @@ FRONT_EXPORT int open(const char *path, int flags, ...)
 	return do_open(AT_FDCWD, path, flags, mode);
 }
 
-FRONT_EXPORT int open64(const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-
-	OPEN_MODE(flags, mode);
-	return do_open(AT_FDCWD, path, flags, mode);
-}
+/* On LP64, open64 is open. */
+FRONT_EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 FRONT_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
@@ -160,13 +156,8 @@ FRONT_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 	return do_open(dirfd, path, flags, mode);
 }
 
-FRONT_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
-{
-	mode_t mode = 0;
-
-	OPEN_MODE(flags, mode);
-	return do_open(dirfd, path, flags, mode);
-}
+/* On LP64, openat64 is openat. */
+FRONT_EXPORT int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
 
 /* _FORTIFY_SOURCE variants (glibc declares them only under fortify) */
 int __open_2(const char *path, int flags);
@@ -180,20 +171,16 @@ FRONT_EXPORT int __open_2(const char *path, int flags)
 	return do_open(AT_FDCWD, path, flags, 0);
 }
 
-FRONT_EXPORT int __open64_2(const char *path, int flags)
-{
-	return do_open(AT_FDCWD, path, flags, 0);
-}
+/* On LP64, __open64_2 is __open_2. */
+FRONT_EXPORT int __open64_2(const char *path, int flags) __attribute__((alias("__open_2")));
 
 FRONT_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 {
 	return do_open(dirfd, path, flags, 0);
 }
 
-FRONT_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
-{
-	return do_open(dirfd, path, flags, 0);
-}
+/* On LP64, __openat64_2 is __openat_2. */
+FRONT_EXPORT int __openat64_2(int dirfd, const char *path, int flags) __attribute__((alias("__openat_2")));
 
 /* ---- close and dup ------------------------------------------------------------------ */
 
@@ -319,16 +306,8 @@ FRONT_EXPORT int fcntl(int fd, int cmd, ...)
 	return do_fcntl(fd, cmd, arg);
 }
 
-FRONT_EXPORT int fcntl64(int fd, int cmd, ...)
-{
-	va_list ap;
-	long arg;
-
-	va_start(ap, cmd);
-	arg = va_arg(ap, long);
-	va_end(ap);
-	return do_fcntl(fd, cmd, arg);
-}
+/* On LP64, fcntl64 is fcntl. */
+FRONT_EXPORT int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 /* ---- read / write / ioctl ------------------------------------------------------------- */
 
@@ -364,10 +343,8 @@ FRONT_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 		   (ssize_t)syscall(SYS_pread64, fd, buf, n, off));
 }
 
-FRONT_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
-{
-	return pread(fd, buf, n, off);
-}
+/* On LP64, pread64 is pread. */
+FRONT_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off) __attribute__((alias("pread")));
 
 FRONT_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
@@ -375,10 +352,8 @@ FRONT_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 		   (ssize_t)syscall(SYS_pwrite64, fd, buf, n, off));
 }
 
-FRONT_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
-{
-	return pwrite(fd, buf, n, off);
-}
+/* On LP64, pwrite64 is pwrite. */
+FRONT_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) __attribute__((alias("pwrite")));
 
 FRONT_EXPORT int ioctl(int fd, unsigned long cmd, ...)
 {
@@ -396,10 +371,8 @@ FRONT_EXPORT off_t lseek(int fd, off_t off, int whence)
 	WITH_RFILE(fd, fop_lseek(f_, off, whence), (off_t)syscall(SYS_lseek, fd, off, whence));
 }
 
-FRONT_EXPORT off_t lseek64(int fd, off_t off, int whence)
-{
-	return lseek(fd, off, whence);
-}
+/* On LP64, lseek64 is lseek. */
+FRONT_EXPORT off_t lseek64(int fd, off_t off, int whence) __attribute__((alias("lseek")));
 
 /* ---- poll and select -------------------------------------------------------------------- */
 
@@ -555,10 +528,8 @@ FRONT_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off
 	return r;
 }
 
-FRONT_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	return mmap(addr, len, prot, flags, fd, off);
-}
+/* On LP64, mmap64 is mmap. */
+FRONT_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) __attribute__((alias("mmap")));
 
 FRONT_EXPORT int munmap(void *addr, size_t len)
 {
@@ -582,27 +553,6 @@ FRONT_EXPORT int msync(void *addr, size_t len, int flags)
 
 /* ---- stat family ------------------------------------------------------------------------------ */
 
-static void wire_to_stat(const struct wire_stat *w, struct stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->st_dev = w->dev;
-	st->st_ino = w->ino;
-	st->st_rdev = w->rdev;
-	st->st_size = w->size;
-	st->st_blocks = w->blocks;
-	st->st_mode = w->mode;
-	st->st_nlink = w->nlink;
-	st->st_uid = w->uid;
-	st->st_gid = w->gid;
-	st->st_blksize = w->blksize;
-	st->st_atim.tv_sec = w->atime_sec;
-	st->st_atim.tv_nsec = w->atime_nsec;
-	st->st_mtim.tv_sec = w->mtime_sec;
-	st->st_mtim.tv_nsec = w->mtime_nsec;
-	st->st_ctim.tv_sec = w->ctime_sec;
-	st->st_ctim.tv_nsec = w->ctime_nsec;
-}
-
 static int fstat_common(int fd, struct stat *st)
 {
 	struct wire_stat ws;
@@ -615,7 +565,7 @@ static int fstat_common(int fd, struct stat *st)
 	rfile_put(f);
 	if (r < 0)
 		return ret_errno(r);
-	wire_to_stat(&ws, st);
+	vdri_wire_to_stat(&ws, st);
 	return 0;
 }
 
@@ -631,7 +581,7 @@ static int stat_common(int dirfd, const char *path, struct stat *st, int flags)
 	r = fop_stat_path(path, !!(flags & AT_SYMLINK_NOFOLLOW), &ws);
 	if (r < 0)
 		return ret_errno(r);
-	wire_to_stat(&ws, st);
+	vdri_wire_to_stat(&ws, st);
 	return 0;
 }
 
