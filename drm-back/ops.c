@@ -229,7 +229,7 @@ static void send_encoded_reply(struct wconn *c, const struct wire_hdr *req,
 
 static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, struct wfile *f)
 {
-	const struct m_limits lim = M_LIMITS_DEFAULT;
+	struct m_limits lim = M_LIMITS_DEFAULT;
 	struct ioctl_ctx x = {.w = w, .c = c, .parent = f};
 	const struct m_back_ops ops = {back_handle_to_fd, back_new_handle, back_drop_handle, &x};
 	struct wire_ioctl wi;
@@ -240,6 +240,9 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 	int64_t res;
 	int r;
 
+	/* The reply must fit in a frame: bound the call's buffers by it. */
+	if (lim.max_bytes > w->cfg->max_frame - 4096)
+		lim.max_bytes = w->cfg->max_frame - 4096;
 	wire_take(&wi, sizeof(wi), payload(h), payload_len(h));
 	d = f->cls ? vdri_class_find(f->cls, wi.cmd) : NULL;
 	v = iso_ioctl_verdict(&w->cfg->policy, d, wi.cmd);

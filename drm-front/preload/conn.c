@@ -385,7 +385,7 @@ static struct fconn *conn_new(uint64_t session, uint64_t token, int *err)
 	return c;
 }
 
-struct fconn *conn_adopt(int fd, uint64_t session)
+struct fconn *conn_adopt(int fd, uint64_t session, uint32_t max_frame)
 {
 	struct fconn *c = calloc(1, sizeof(*c));
 
@@ -393,9 +393,12 @@ struct fconn *conn_adopt(int fd, uint64_t session)
 		return NULL;
 	c->fd = fd;
 	c->refs = 1;
-	c->next_id = 1;
 	c->session = session;
-	c->max_frame = WIRE_FRAME_DEFAULT_LIMIT;
+	c->max_frame = max_frame >= WIRE_FRAME_MIN_LIMIT && max_frame <= WIRE_FRAME_MAX_LIMIT
+			       ? max_frame
+			       : WIRE_FRAME_DEFAULT_LIMIT;
+	/* Ids of requests the previous image left unanswered must not match. */
+	c->next_id = 0x80000000u;
 	pthread_mutex_init(&c->tx, NULL);
 	if (conn_setup_io(c)) {
 		c->fd = -1; /* the caller still owns fd */
@@ -411,6 +414,11 @@ struct fconn *conn_adopt(int fd, uint64_t session)
 int front_conn_fd(void)
 {
 	return cur ? cur->fd : -1;
+}
+
+uint32_t front_conn_max_frame(void)
+{
+	return cur ? cur->max_frame : WIRE_FRAME_DEFAULT_LIMIT;
 }
 
 uint64_t front_conn_session(void)

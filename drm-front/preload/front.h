@@ -141,13 +141,14 @@ const void *reply_body(const struct wire_hdr *r, uint32_t *len);
 void conn_after_fork_child(uint64_t token, int had_conn);
 uint64_t conn_fork_token(void);
 /* Adopt a connection fd inherited across exec. */
-struct fconn *conn_adopt(int fd, uint64_t session);
+struct fconn *conn_adopt(int fd, uint64_t session, uint32_t max_frame);
 void conn_start_reader(struct fconn *c);
 void conn_child_start(void);
 /* front_lock held: a thread waits for readiness; have events read. */
 void conn_want_events_locked(void);
 int front_conn_fd(void);
 uint64_t front_conn_session(void);
+uint32_t front_conn_max_frame(void);
 
 /* rfile.c */
 struct rfile *rfile_get(int fd); /* with a ref, or NULL if fd is not forwarded */

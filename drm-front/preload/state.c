@@ -88,8 +88,8 @@ void state_save(void)
 	pthread_mutex_lock(&front_lock);
 	fd = front_conn_fd() >= 0 ? state_open() : -1;
 	if (fd >= 0) {
-		sb_printf(&b, "vdri-state 1 %d\nconn %d %llx\n", (int)getpid(), front_conn_fd(),
-			  (unsigned long long)front_conn_session());
+		sb_printf(&b, "vdri-state 1 %d\nconn %d %llx %u\n", (int)getpid(), front_conn_fd(),
+			  (unsigned long long)front_conn_session(), front_conn_max_frame());
 		rfile_foreach_locked(save_one, &b);
 		if (b.len < b.cap) {
 			syscall(SYS_pwrite64, fd, text, b.len, 0);
@@ -192,12 +192,13 @@ void state_restore(void)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char cls[64], path[256];
 		unsigned long long session;
+		unsigned max_frame = WIRE_FRAME_DEFAULT_LIMIT;
 		int lfd, status;
 		unsigned handle;
 
-		if (sscanf(line, "conn %d %llx", &lfd, &session) == 2) {
+		if (sscanf(line, "conn %d %llx %u", &lfd, &session, &max_frame) >= 2) {
 			if (same && lfd >= 0) {
-				c = conn_adopt(lfd, session);
+				c = conn_adopt(lfd, session, max_frame);
 				front_private_mark(lfd, 1);
 				if (c)
 					conn_start_reader(c);

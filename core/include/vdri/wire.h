@@ -15,9 +15,14 @@
  *     and id 0.  The backend sends a file's event before the reply of the
  *     operation that caused it, so a reply never overtakes its readiness.
  *  5. Structs here are packed by construction (explicit reserved fields,
- *     8-byte aligned members) and checked with static assertions; the
- *     decoders zero-extend short payloads from older peers and reject long
- *     ones only where the operation forbids trailing data.
+ *     8-byte aligned members).  A request shorter than its operation's
+ *     fixed struct is malformed and closes the connection (wire_hdr_check);
+ *     wire_take zero-extends only where a struct is followed by optional
+ *     data.  Version 1 has no older peers; a later version that grows a
+ *     struct must bump WIRE_VERSION or add a feature bit.
+ *  7. Both ends are little-endian hosts today: fixed structs are used in
+ *     place, and the vdri_le*() helpers mark the fields a big-endian port
+ *     must convert.
  *  6. Open flags, errno values, poll bits and dev_t follow Linux's generic
  *     (x86-64 / asm-generic) numbering on both sides.
  */
