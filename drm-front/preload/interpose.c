@@ -211,11 +211,14 @@ static int after_dup(int oldfd, int newfd)
 	return newfd;
 }
 
-/* dup2/dup3 onto a library-private fd: move ours out of the way first. */
-static void free_target(int newfd)
+/* dup2/dup3 onto a library-private fd would cut the connection: refuse it. */
+static int private_target(int newfd)
 {
-	if (rfile_is_private_fd(newfd))
-		front_log("dup2 onto private fd %d: not supported, the call will fail", newfd);
+	if (!rfile_is_private_fd(newfd))
+		return 0;
+	front_log("dup2/dup3 onto the library's private fd %d refused (EBUSY)", newfd);
+	errno = EBUSY;
+	return 1;
 }
 
 FRONT_EXPORT int dup(int oldfd)
@@ -231,11 +234,8 @@ FRONT_EXPORT int dup2(int oldfd, int newfd)
 	ENSURE_INIT();
 	if (oldfd == newfd)
 		return real.dup2(oldfd, newfd);
-	free_target(newfd);
-	if (rfile_is_private_fd(newfd)) {
-		errno = EBUSY;
+	if (private_target(newfd))
 		return -1;
-	}
 	r = real.dup2(oldfd, newfd);
 	if (r >= 0)
 		rfile_unmap_fd(newfd);
@@ -247,10 +247,8 @@ FRONT_EXPORT int dup3(int oldfd, int newfd, int flags)
 	int r;
 
 	ENSURE_INIT();
-	if (rfile_is_private_fd(newfd)) {
-		errno = EBUSY;
+	if (private_target(newfd))
 		return -1;
-	}
 	r = real.dup3(oldfd, newfd, flags);
 	if (r >= 0)
 		rfile_unmap_fd(newfd);
