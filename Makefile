@@ -14,9 +14,11 @@ VARIANT ?= release
 B := build/$(VARIANT)
 CC ?= cc
 
+# UAPI headers: Debian libdrm-dev first, then the copies libdrm lacks.
+DRM_INC := -I/usr/include/libdrm -Icore/drm/uapi
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -g $(WARN) -I. -Icore/include -Itests/lib \
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -g $(WARN) -I. -Icore/include -Itests/lib $(DRM_INC) \
 	-fno-strict-aliasing -MMD -MP
 ifeq ($(VARIANT),release)
   OPT := -O2
@@ -34,7 +36,7 @@ endif
 CFLAGS_ALL := $(BASE_CFLAGS) $(OPT) $(CFLAGS)
 LDLIBS_ALL := -lpthread $(LDSAN)
 
-CORE_SRC := $(wildcard core/*.c core/chardev/*.c)
+CORE_SRC := $(wildcard core/*.c core/chardev/*.c core/drm/*.c)
 ISO_SRC := $(wildcard isolation/*.c)
 BACK_SRC := $(wildcard drm-back/*.c)
 FRONT_SRC := $(wildcard drm-front/preload/*.c)
@@ -123,7 +125,7 @@ cppcheck:
 
 # ---- fuzzing (clang + libFuzzer) --------------------------------------------
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Icore/include -fsanitize=fuzzer,address,undefined
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Icore/include $(DRM_INC) -fsanitize=fuzzer,address,undefined
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 build/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
 	@mkdir -p $(dir $@)

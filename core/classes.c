@@ -40,7 +40,7 @@ const struct vdri_class *vdri_class_for_blkdev(uint64_t rdev)
 {
 	uint32_t i;
 
-	for (i = 0; i < CD_COUNT(vdri_blk_classes); i++)
+	for (i = 0; i < CT_COUNT(vdri_blk_classes); i++)
 		if (vdri_blk_classes[i].match(VDRI_MAJOR(rdev), VDRI_MINOR(rdev)))
 			return vdri_blk_classes[i].cls;
 	return NULL;
@@ -76,4 +76,22 @@ const struct m_ioctl *vdri_class_find(const struct vdri_class *c, uint32_t cmd)
 			return d;
 	}
 	return NULL;
+}
+
+const struct vdri_driver *vdri_class_driver(const struct vdri_class *c, const char *name)
+{
+	const struct vdri_driver *const *d;
+
+	for (d = c && name ? c->drivers : NULL; d && *d; d++)
+		if (vdri_streq((*d)->name, name))
+			return *d;
+	return NULL;
+}
+
+const struct m_ioctl *vdri_class_lookup(const struct vdri_class *c, const struct vdri_driver *drv,
+					uint32_t cmd)
+{
+	const struct m_ioctl *d = drv ? m_table_find(drv->table, cmd) : NULL;
+
+	return d ? d : vdri_class_find(c, cmd);
 }

@@ -29,29 +29,29 @@ static const struct m_field loop_config_fields[] = {
 
 /* clang-format off */
 static const struct m_ioctl loop_dev_ioctls[] = {
-	CD_VALUE(LOOP_SET_FD, M_F_ARG_FD),
-	CD_NOARG(LOOP_CLR_FD, 0),
-	CD_SIZED(LOOP_SET_STATUS64, struct loop_info64, M_IN),
-	CD_SIZED(LOOP_GET_STATUS64, struct loop_info64, M_OUT),
-	CD_VALUE(LOOP_CHANGE_FD, M_F_ARG_FD),
-	CD_NOARG(LOOP_SET_CAPACITY, 0),
-	CD_VALUE(LOOP_SET_DIRECT_IO, 0),
-	CD_VALUE(LOOP_SET_BLOCK_SIZE, 0),
-	CD_SIZED_FIELDS(LOOP_CONFIGURE, struct loop_config, M_IN, loop_config_fields),
+	CT_VALUE(LOOP_SET_FD, M_F_ARG_FD),
+	CT_NOARG(LOOP_CLR_FD, 0),
+	CT_SIZED(LOOP_SET_STATUS64, struct loop_info64, M_IN),
+	CT_SIZED(LOOP_GET_STATUS64, struct loop_info64, M_OUT),
+	CT_VALUE(LOOP_CHANGE_FD, M_F_ARG_FD),
+	CT_NOARG(LOOP_SET_CAPACITY, 0),
+	CT_VALUE(LOOP_SET_DIRECT_IO, 0),
+	CT_VALUE(LOOP_SET_BLOCK_SIZE, 0),
+	CT_SIZED_FIELDS(LOOP_CONFIGURE, struct loop_config, M_IN, loop_config_fields),
 };
 /* clang-format on */
 
 /* clang-format off */
 static const struct m_ioctl loop_ctl_ioctls[] = {
-	CD_VALUE(LOOP_CTL_ADD, 0),
-	CD_VALUE(LOOP_CTL_REMOVE, 0),
-	CD_NOARG(LOOP_CTL_GET_FREE, 0),
+	CT_VALUE(LOOP_CTL_ADD, 0),
+	CT_VALUE(LOOP_CTL_REMOVE, 0),
+	CT_NOARG(LOOP_CTL_GET_FREE, 0),
 };
 /* clang-format on */
 
-static const struct m_table loop_dev_table = {"loop", loop_dev_ioctls, CD_COUNT(loop_dev_ioctls)};
+static const struct m_table loop_dev_table = {"loop", loop_dev_ioctls, CT_COUNT(loop_dev_ioctls)};
 static const struct m_table loop_ctl_table = {"loop-control", loop_ctl_ioctls,
-					      CD_COUNT(loop_ctl_ioctls)};
+					      CT_COUNT(loop_ctl_ioctls)};
 static const struct m_table *const loop_tables[] = {&loop_ctl_table, &loop_dev_table};
 
 /* The character side: /dev/loop-control.  (Char major 7 is vcs, not loop.) */
@@ -69,5 +69,5 @@ const struct vdri_class vdri_class_loop = {
     .name = "loop",
     .match = loop_match,
     .tables = loop_tables,
-    .ntables = CD_COUNT(loop_tables),
+    .ntables = CT_COUNT(loop_tables),
 };

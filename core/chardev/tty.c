@@ -30,66 +30,66 @@ vdri_static_assert(sizeof(struct termios) == 36, "the kernel's struct termios");
 vdri_static_assert(sizeof(struct termios2) == 44, "struct termios2");
 vdri_static_assert(sizeof(struct termio) == 18, "struct termio");
 vdri_static_assert(sizeof(struct winsize) == 8, "struct winsize");
-CD_ASSERT_IOC(TCGETS2, struct termios2);
-CD_ASSERT_IOC(TCSETS2, struct termios2);
-CD_ASSERT_IOC(TCSETSW2, struct termios2);
-CD_ASSERT_IOC(TCSETSF2, struct termios2);
-CD_ASSERT_IOC(TIOCGPTN, unsigned int);
-CD_ASSERT_IOC(TIOCSPTLCK, int);
-CD_ASSERT_IOC(TIOCGPKT, int);
-CD_ASSERT_IOC(TIOCGPTLCK, int);
-CD_ASSERT_IOC(TIOCGEXCL, int);
+CT_ASSERT_IOC(TCGETS2, struct termios2);
+CT_ASSERT_IOC(TCSETS2, struct termios2);
+CT_ASSERT_IOC(TCSETSW2, struct termios2);
+CT_ASSERT_IOC(TCSETSF2, struct termios2);
+CT_ASSERT_IOC(TIOCGPTN, unsigned int);
+CT_ASSERT_IOC(TIOCSPTLCK, int);
+CT_ASSERT_IOC(TIOCGPKT, int);
+CT_ASSERT_IOC(TIOCGPTLCK, int);
+CT_ASSERT_IOC(TIOCGEXCL, int);
 vdri_static_assert(m_ioc_size(TIOCGPTPEER) == 0, "TIOCGPTPEER takes open flags by value");
 
 /* clang-format off */
 static const struct m_ioctl tty_ioctls[] = {
-	CD_SIZED(TCGETS, struct termios, M_OUT),
-	CD_SIZED(TCSETS, struct termios, M_IN),
+	CT_SIZED(TCGETS, struct termios, M_OUT),
+	CT_SIZED(TCSETS, struct termios, M_IN),
 	/* TCSETSW/TCSETSF wait for output to drain */
 	{.cmd = TCSETSW, .flags = M_F_SIZE | M_F_MAY_BLOCK, .size = sizeof(struct termios),
 	 .dir = M_IN, .name = "TCSETSW"},
 	{.cmd = TCSETSF, .flags = M_F_SIZE | M_F_MAY_BLOCK, .size = sizeof(struct termios),
 	 .dir = M_IN, .name = "TCSETSF"},
-	CD_SIZED(TCGETA, struct termio, M_OUT),
-	CD_SIZED(TCSETA, struct termio, M_IN),
+	CT_SIZED(TCGETA, struct termio, M_OUT),
+	CT_SIZED(TCSETA, struct termio, M_IN),
 	{.cmd = TCSETAW, .flags = M_F_SIZE | M_F_MAY_BLOCK, .size = sizeof(struct termio),
 	 .dir = M_IN, .name = "TCSETAW"},
 	{.cmd = TCSETAF, .flags = M_F_SIZE | M_F_MAY_BLOCK, .size = sizeof(struct termio),
 	 .dir = M_IN, .name = "TCSETAF"},
-	CD_VALUE(TCSBRK, M_F_MAY_BLOCK),
-	CD_VALUE(TCXONC, 0),
-	CD_VALUE(TCFLSH, 0),
-	CD_NOARG(TIOCEXCL, 0),
-	CD_NOARG(TIOCNXCL, 0),
-	CD_SIZED(TIOCOUTQ, int, M_OUT),
-	CD_SIZED(TIOCGWINSZ, struct winsize, M_OUT),
-	CD_SIZED(TIOCSWINSZ, struct winsize, M_IN),
-	CD_SIZED(TIOCMGET, int, M_OUT),
-	CD_SIZED(TIOCMBIS, int, M_IN),
-	CD_SIZED(TIOCMBIC, int, M_IN),
-	CD_SIZED(TIOCMSET, int, M_IN),
-	CD_SIZED(FIONREAD, int, M_OUT), /* also TIOCINQ */
-	CD_SIZED(TIOCPKT, int, M_IN),
-	CD_SIZED(TIOCGETD, int, M_OUT),
-	CD_VALUE(TCSBRKP, M_F_MAY_BLOCK),
-	CD_NOARG(TIOCSBRK, 0),
-	CD_NOARG(TIOCCBRK, 0),
+	CT_VALUE(TCSBRK, M_F_MAY_BLOCK),
+	CT_VALUE(TCXONC, 0),
+	CT_VALUE(TCFLSH, 0),
+	CT_NOARG(TIOCEXCL, 0),
+	CT_NOARG(TIOCNXCL, 0),
+	CT_SIZED(TIOCOUTQ, int, M_OUT),
+	CT_SIZED(TIOCGWINSZ, struct winsize, M_OUT),
+	CT_SIZED(TIOCSWINSZ, struct winsize, M_IN),
+	CT_SIZED(TIOCMGET, int, M_OUT),
+	CT_SIZED(TIOCMBIS, int, M_IN),
+	CT_SIZED(TIOCMBIC, int, M_IN),
+	CT_SIZED(TIOCMSET, int, M_IN),
+	CT_SIZED(FIONREAD, int, M_OUT), /* also TIOCINQ */
+	CT_SIZED(TIOCPKT, int, M_IN),
+	CT_SIZED(TIOCGETD, int, M_OUT),
+	CT_VALUE(TCSBRKP, M_F_MAY_BLOCK),
+	CT_NOARG(TIOCSBRK, 0),
+	CT_NOARG(TIOCCBRK, 0),
 	/* _IO: arg is the peer's open flags; returns the peer's fd */
-	CD_VALUE(TIOCGPTPEER, M_F_RET_FD),
-	CD_SIZED(TIOCGLCKTRMIOS, struct termios, M_OUT),
-	CD_IOC(TIOCSPTLCK),
-	CD_IOC(TCSETS2),
+	CT_VALUE(TIOCGPTPEER, M_F_RET_FD),
+	CT_SIZED(TIOCGLCKTRMIOS, struct termios, M_OUT),
+	CT_IOC(TIOCSPTLCK),
+	CT_IOC(TCSETS2),
 	{.cmd = TCSETSW2, .flags = M_F_MAY_BLOCK, .name = "TCSETSW2"},
 	{.cmd = TCSETSF2, .flags = M_F_MAY_BLOCK, .name = "TCSETSF2"},
-	CD_IOC(TIOCGPTN),
-	CD_IOC(TIOCGPKT),
-	CD_IOC(TIOCGPTLCK),
-	CD_IOC(TIOCGEXCL),
-	CD_IOC(TCGETS2),
+	CT_IOC(TIOCGPTN),
+	CT_IOC(TIOCGPKT),
+	CT_IOC(TIOCGPTLCK),
+	CT_IOC(TIOCGEXCL),
+	CT_IOC(TCGETS2),
 };
 /* clang-format on */
 
-static const struct m_table tty_table = {"tty", tty_ioctls, CD_COUNT(tty_ioctls)};
+static const struct m_table tty_table = {"tty", tty_ioctls, CT_COUNT(tty_ioctls)};
 static const struct m_table *const tty_tables[] = {&tty_table};
 
 /*
@@ -109,5 +109,5 @@ const struct vdri_class vdri_class_tty = {
     .name = "tty",
     .match = tty_match,
     .tables = tty_tables,
-    .ntables = CD_COUNT(tty_tables),
+    .ntables = CT_COUNT(tty_tables),
 };

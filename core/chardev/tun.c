@@ -29,52 +29,52 @@
 
 vdri_static_assert(sizeof(struct ifreq) == 40, "struct ifreq");
 /* TUNSETIFF, TUNSETQUEUE: the number says int, the kernel copies an ifreq */
-CD_ASSERT_IOC(TUNSETIFF, int);
-CD_ASSERT_IOC(TUNSETQUEUE, int);
-CD_ASSERT_IOC(TUNSETSNDBUF, int);
-CD_ASSERT_IOC(TUNSETVNETHDRSZ, int);
-CD_ASSERT_IOC(TUNSETIFINDEX, unsigned int);
-CD_ASSERT_IOC(TUNSETVNETLE, int);
-CD_ASSERT_IOC(TUNSETVNETBE, int);
-CD_ASSERT_IOC(TUNSETCARRIER, int);
-CD_ASSERT_IOC(TUNGETFEATURES, unsigned int);
+CT_ASSERT_IOC(TUNSETIFF, int);
+CT_ASSERT_IOC(TUNSETQUEUE, int);
+CT_ASSERT_IOC(TUNSETSNDBUF, int);
+CT_ASSERT_IOC(TUNSETVNETHDRSZ, int);
+CT_ASSERT_IOC(TUNSETIFINDEX, unsigned int);
+CT_ASSERT_IOC(TUNSETVNETLE, int);
+CT_ASSERT_IOC(TUNSETVNETBE, int);
+CT_ASSERT_IOC(TUNSETCARRIER, int);
+CT_ASSERT_IOC(TUNGETFEATURES, unsigned int);
 /* TUNGETIFF: the number says unsigned int, the kernel writes an ifreq */
-CD_ASSERT_IOC(TUNGETIFF, unsigned int);
-CD_ASSERT_IOC(TUNGETSNDBUF, int);
-CD_ASSERT_IOC(TUNGETVNETHDRSZ, int);
-CD_ASSERT_IOC(TUNGETVNETLE, int);
-CD_ASSERT_IOC(TUNGETVNETBE, int);
+CT_ASSERT_IOC(TUNGETIFF, unsigned int);
+CT_ASSERT_IOC(TUNGETSNDBUF, int);
+CT_ASSERT_IOC(TUNGETVNETHDRSZ, int);
+CT_ASSERT_IOC(TUNGETVNETLE, int);
+CT_ASSERT_IOC(TUNGETVNETBE, int);
 
 /* clang-format off */
 static const struct m_ioctl tun_ioctls[] = {
 	/* socket ioctls on the tun fd: an ifreq in (name), hwaddr in or out */
-	CD_SIZED(SIOCSIFHWADDR, struct ifreq, M_IN),
-	CD_SIZED(SIOCGIFHWADDR, struct ifreq, M_INOUT),
-	CD_VALUE(TUNSETNOCSUM, 0),
-	CD_VALUE(TUNSETDEBUG, 0),
-	CD_SIZED(TUNSETIFF, struct ifreq, M_INOUT),
-	CD_VALUE(TUNSETPERSIST, 0),
-	CD_VALUE(TUNSETOWNER, 0),
-	CD_VALUE(TUNSETLINK, 0),
-	CD_VALUE(TUNSETGROUP, 0),
-	CD_VALUE(TUNSETOFFLOAD, 0),
-	CD_IOC(TUNSETSNDBUF),
-	CD_IOC(TUNSETVNETHDRSZ),
-	CD_SIZED(TUNSETQUEUE, struct ifreq, M_IN),
-	CD_IOC(TUNSETIFINDEX),
-	CD_IOC(TUNSETVNETLE),
-	CD_IOC(TUNSETVNETBE),
-	CD_IOC(TUNSETCARRIER),
-	CD_IOC(TUNGETFEATURES),
-	CD_SIZED(TUNGETIFF, struct ifreq, M_OUT),
-	CD_IOC(TUNGETSNDBUF),
-	CD_IOC(TUNGETVNETHDRSZ),
-	CD_IOC(TUNGETVNETLE),
-	CD_IOC(TUNGETVNETBE),
+	CT_SIZED(SIOCSIFHWADDR, struct ifreq, M_IN),
+	CT_SIZED(SIOCGIFHWADDR, struct ifreq, M_INOUT),
+	CT_VALUE(TUNSETNOCSUM, 0),
+	CT_VALUE(TUNSETDEBUG, 0),
+	CT_SIZED(TUNSETIFF, struct ifreq, M_INOUT),
+	CT_VALUE(TUNSETPERSIST, 0),
+	CT_VALUE(TUNSETOWNER, 0),
+	CT_VALUE(TUNSETLINK, 0),
+	CT_VALUE(TUNSETGROUP, 0),
+	CT_VALUE(TUNSETOFFLOAD, 0),
+	CT_IOC(TUNSETSNDBUF),
+	CT_IOC(TUNSETVNETHDRSZ),
+	CT_SIZED(TUNSETQUEUE, struct ifreq, M_IN),
+	CT_IOC(TUNSETIFINDEX),
+	CT_IOC(TUNSETVNETLE),
+	CT_IOC(TUNSETVNETBE),
+	CT_IOC(TUNSETCARRIER),
+	CT_IOC(TUNGETFEATURES),
+	CT_SIZED(TUNGETIFF, struct ifreq, M_OUT),
+	CT_IOC(TUNGETSNDBUF),
+	CT_IOC(TUNGETVNETHDRSZ),
+	CT_IOC(TUNGETVNETLE),
+	CT_IOC(TUNGETVNETBE),
 };
 /* clang-format on */
 
-static const struct m_table tun_table = {"tun", tun_ioctls, CD_COUNT(tun_ioctls)};
+static const struct m_table tun_table = {"tun", tun_ioctls, CT_COUNT(tun_ioctls)};
 static const struct m_table *const tun_tables[] = {&tun_table};
 
 static int tun_match(uint32_t major, uint32_t minor)
@@ -86,5 +86,5 @@ const struct vdri_class vdri_class_tun = {
     .name = "tun",
     .match = tun_match,
     .tables = tun_tables,
-    .ntables = CD_COUNT(tun_tables),
+    .ntables = CT_COUNT(tun_tables),
 };

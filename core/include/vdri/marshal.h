@@ -79,6 +79,15 @@ struct m_struct {
 #define M_F_MAY_BLOCK (1u << 3) /* may sleep in the driver (informational) */
 #define M_F_ARG_FD (1u << 4)    /* arg is a guest fd passed by value (LOOP_SET_FD) */
 #define M_F_CLASS_SHIFT 16
+/*
+ * Coherence points for mapped buffers (classes with VDRI_CLASS_SYNC_BY_DESC):
+ * guest writes to mappings must reach the device before the call (it may
+ * read buffers: a submission, a flip, a transfer to the host), and device
+ * writes must reach the guest's copies after it (it waited for work or
+ * moved data from the device).
+ */
+#define M_F_PUBLISH (1u << 16)
+#define M_F_REFRESH (1u << 17)
 
 struct m_ioctl {
 	uint32_t cmd;
@@ -89,7 +98,7 @@ struct m_ioctl {
 	const char *name;
 };
 
-/* A class table: descriptors sorted by cmd (checked by m_table_check). */
+/* A class table: descriptors with unique cmds (checked by m_table_check). */
 struct m_table {
 	const char *name;
 	const struct m_ioctl *ioctls;
@@ -264,7 +273,7 @@ void m_call_free(struct m_call *c);
 /* ---- tables ------------------------------------------------------------- */
 
 const struct m_ioctl *m_table_find(const struct m_table *t, uint32_t cmd);
-/* Check a table: sorted, unique, fields inside the struct, sane kinds.
+/* Check a table: unique cmds, fields inside the struct, sane kinds.
  * Returns 0 or -EINVAL with *why naming the entry. */
 int m_table_check(const struct m_table *t, const char **why);
 /* The same, with the reason as well as the entry (for tests and logs). */
