@@ -133,7 +133,9 @@ static int m_within(uint32_t off, uint32_t n, uint32_t size)
 static const char *m_cond_problem(const struct m_field *f, uint32_t size, uint32_t dir)
 {
 	if (!f->cond_mask)
-		return NULL;
+		return f->cond_val ? "cond_val without cond_mask" : NULL;
+	if (f->cond_val & ~f->cond_mask)
+		return "cond_val has bits outside cond_mask";
 	if (!m_within(f->cond_off, 4, size))
 		return "condition field outside the struct";
 	/* conditions are read before the call, from what the guest wrote */
@@ -173,12 +175,17 @@ static const char *m_fd_problem(const struct m_field *f, uint32_t size, uint32_t
 {
 	if (f->ptr_size != 4 || !m_within(f->ptr_off, 4, size))
 		return "fd outside the struct or not 32-bit";
-	/* INOUT fds cannot be told apart from fds the kernel created */
 	if (f->dir == M_IN)
 		return (dir & M_IN) ? NULL : "fd M_IN in a struct the kernel does not read";
 	if (f->dir == M_OUT)
 		return (dir & M_OUT) ? NULL : "fd M_OUT in a struct the kernel does not write";
-	return "fd direction must be M_IN or M_OUT";
+	/*
+	 * M_INOUT means the kernel always replaces the fd on success: only
+	 * then can a new fd be told apart from the guest's own.
+	 */
+	if (f->dir == M_INOUT)
+		return dir == M_INOUT ? NULL : "fd M_INOUT in a struct not copied both ways";
+	return "bad fd direction";
 }
 
 const char *m_field_problem(const struct m_field *f, uint32_t size, uint32_t dir)
@@ -202,6 +209,18 @@ const char *m_field_problem(const struct m_field *f, uint32_t size, uint32_t dir
 
 static int m_walk_struct(struct m_walk *w, const struct m_field *fields, const struct m_sloc *s,
 			 uint32_t depth);
+
+/* The buffers walked so far in one field list (for sum_of counts). */
+#define M_SUM_FIELDS 16u
+struct m_walked_ent {
+	const struct m_field *f;
+	struct m_sloc data;
+	uint64_t len; /* 0: no buffer (inactive, null or empty) */
+};
+struct m_walked {
+	uint32_t n; /* fields visited, including those beyond ents[] */
+	struct m_walked_ent ents[M_SUM_FIELDS];
+};
 
 void m_walk_init(struct m_walk *w, const struct m_walk_ops *ops, void *ctx,
 		 const struct m_limits *lim)
@@ -230,9 +249,12 @@ static int m_walk_count(struct m_walk *w, uint64_t len)
 
 static int m_field_active(const struct m_field *f, const struct m_sloc *s)
 {
+	uint32_t v;
+
 	if (!f->cond_mask)
 		return 1;
-	return (m_get_uint(m_sloc_ptr(s) + f->cond_off, 4) & f->cond_mask) != 0;
+	v = (uint32_t)m_get_uint(m_sloc_ptr(s) + f->cond_off, 4) & f->cond_mask;
+	return f->cond_val ? v == f->cond_val : v != 0;
 }
 
 static int m_walk_elems(struct m_walk *w, const struct m_field *f, const struct m_sloc *arr,
@@ -255,8 +277,30 @@ static int m_walk_elems(struct m_walk *w, const struct m_field *f, const struct 
 	return 0;
 }
 
+/* A field's count when it is the sum of an earlier array's elements. */
+static int m_sum_count(const struct m_field *f, const struct m_walked *done, uint64_t *count)
+{
+	const struct m_walked_ent *ref;
+	const uint8_t *q;
+	uint64_t i, sum = 0;
+
+	if (f->sum_of > M_SUM_FIELDS || f->sum_of >= done->n)
+		return -EINVAL;
+	ref = &done->ents[f->sum_of - 1];
+	if (!ref->f || ref->f->kind != M_ARRAY || ref->f->dir != M_IN || ref->f->elem_size != 4)
+		return -EINVAL;
+	q = ref->len ? m_sloc_ptr(&ref->data) : NULL;
+	for (i = 0; q && i < ref->len / 4; i++) {
+		sum += m_get_uint(q + 4 * i, 4);
+		if (sum > f->max)
+			return -EINVAL;
+	}
+	*count = sum;
+	return 0;
+}
+
 static int m_walk_ptr(struct m_walk *w, const struct m_field *f, const struct m_sloc *s,
-		      uint32_t depth)
+		      uint32_t depth, struct m_walked *done)
 {
 	const uint8_t *p = m_sloc_ptr(s);
 	uint64_t ptr = m_get_uint(p + f->ptr_off, f->ptr_size);
@@ -265,6 +309,8 @@ static int m_walk_ptr(struct m_walk *w, const struct m_field *f, const struct m_
 	struct m_sloc data;
 	int ret;
 
+	if (f->sum_of && (ret = m_sum_count(f, done, &count)))
+		return ret;
 	/* a null pointer with any count is a query (drm "count first" calls) */
 	if (!ptr)
 		return 0;
@@ -277,6 +323,10 @@ static int m_walk_ptr(struct m_walk *w, const struct m_field *f, const struct m_
 	if (!len)
 		return w->ops->empty(w, f, s, ptr);
 	ret = w->ops->buf(w, f, s, ptr, (uint32_t)len, f->dir, &data);
+	if (!ret && done->n <= M_SUM_FIELDS) {
+		done->ents[done->n - 1].data = data;
+		done->ents[done->n - 1].len = len;
+	}
 	if (ret || f->kind != M_STRUCTS)
 		return ret;
 	data.uaddr = ptr;
@@ -288,11 +338,17 @@ static int m_walk_struct(struct m_walk *w, const struct m_field *fields, const s
 			 uint32_t depth)
 {
 	const struct m_field *f;
+	struct m_walked done;
 	int ret;
 
+	done.n = 0;
 	for (f = fields; f->kind != M_END; f++) {
 		if (m_field_problem(f, s->size, s->dir))
 			return -EINVAL;
+		/* what this field's buffer holds, for a later sum_of (none yet) */
+		if (done.n < M_SUM_FIELDS)
+			done.ents[done.n] = (struct m_walked_ent){.f = f};
+		done.n++;
 		if (!m_field_active(f, s))
 			continue;
 		if (f->kind == M_FD) {
@@ -300,7 +356,7 @@ static int m_walk_struct(struct m_walk *w, const struct m_field *fields, const s
 			if (!ret)
 				ret = w->ops->fd(w, f, s);
 		} else {
-			ret = m_walk_ptr(w, f, s, depth);
+			ret = m_walk_ptr(w, f, s, depth, &done);
 		}
 		if (ret)
 			return ret;
@@ -353,6 +409,17 @@ static int m_overlap(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
 }
 
 /*
+ * Two variants of one fd field that can never both be active: the same
+ * place, the same condition bits, different required values.
+ */
+static int m_exclusive(const struct m_field *a, const struct m_field *b)
+{
+	return a->kind == M_FD && b->kind == M_FD && a->ptr_off == b->ptr_off && a->cond_val &&
+	       b->cond_val && a->cond_off == b->cond_off && a->cond_mask == b->cond_mask &&
+	       a->cond_val != b->cond_val;
+}
+
+/*
  * The engine rewrites pointer and fd fields in place (fd -> handle on the
  * frontend, -> local address or real fd on the backend).  If a later field
  * read its count or condition from those bytes, the two sides would walk
@@ -364,7 +431,8 @@ static const char *m_list_overlap(const struct m_field *fields)
 
 	for (a = fields; a->kind != M_END; a++) {
 		for (b = fields; b->kind != M_END; b++) {
-			if (b != a && m_overlap(a->ptr_off, a->ptr_size, b->ptr_off, b->ptr_size))
+			if (b != a && m_overlap(a->ptr_off, a->ptr_size, b->ptr_off, b->ptr_size) &&
+			    !m_exclusive(a, b))
 				return "two pointer or fd fields overlap";
 			if (b->kind != M_FD &&
 			    m_overlap(a->ptr_off, a->ptr_size, b->count_off, b->count_size))
@@ -373,6 +441,20 @@ static const char *m_list_overlap(const struct m_field *fields)
 				return "a condition overlaps a pointer or fd field";
 		}
 	}
+	return NULL;
+}
+
+static const char *m_sum_problem(const struct m_field *fields, const struct m_field *f)
+{
+	const struct m_field *ref;
+
+	if (f->kind != M_ARRAY || f->count_size)
+		return "sum_of on a field that is not a plain array without a count";
+	if (f->sum_of > M_SUM_FIELDS || f->sum_of > (uint32_t)(f - fields))
+		return "sum_of does not name an earlier field";
+	ref = &fields[f->sum_of - 1];
+	if (ref->kind != M_ARRAY || ref->dir != M_IN || ref->elem_size != 4 || ref->cond_mask)
+		return "sum_of names a field that is not an unconditional M_IN array of u32";
 	return NULL;
 }
 
@@ -389,6 +471,8 @@ static const char *m_struct_check(const struct m_field *fields, uint32_t size, u
 
 	for (f = fields; f->kind != M_END; f++) {
 		why = m_field_problem(f, size, dir);
+		if (!why && f->sum_of)
+			why = m_sum_problem(fields, f);
 		if (why)
 			return why;
 		if (f->kind != M_STRUCTS)

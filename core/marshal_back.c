@@ -19,6 +19,7 @@ enum m_rec_kind {
 	M_REC_EMPTY,  /* a non-null pointer to nothing, aimed at m_empty */
 	M_REC_FD_IN,  /* a handle turned into a real fd; restored in the reply */
 	M_REC_FD_OUT, /* an fd the kernel may write */
+	M_REC_FD_INOUT, /* a handle turned into a real fd that the kernel replaces on success */
 };
 
 struct m_rec {
@@ -195,16 +196,16 @@ static int m_bdec_fd(struct m_walk *w, const struct m_field *f, const struct m_s
 		m_put_fd(r.local, -1);
 		return m_rec_add(c, &r);
 	}
+	r.kind = f->dir == M_INOUT ? M_REC_FD_INOUT : M_REC_FD_IN;
+	r.guest = (uint32_t)v;
 	if (v < 0)
-		return 0;
+		return f->dir == M_INOUT ? m_rec_add(c, &r) : 0;
 	ret = m_bdec_handle(c, (uint32_t)v, &fd);
 	if (ret)
 		return ret;
 	m_put_fd(r.local, fd);
 	if (!(s->dir & M_OUT))
 		return 0;
-	r.kind = M_REC_FD_IN;
-	r.guest = (uint32_t)v;
 	return m_rec_add(c, &r);
 }
 
@@ -366,6 +367,11 @@ static uint32_t m_brep_one(struct m_call *c, struct m_files *fs, int32_t fd)
 	return vdri_le32(wf.handle);
 }
 
+static int m_rec_fd_out(const struct m_rec *r)
+{
+	return r->kind == M_REC_FD_OUT || r->kind == M_REC_FD_INOUT;
+}
+
 /* Register M_FD M_OUT fields, then M_F_RET_FD's result.  Returns the result to report. */
 static int64_t m_brep_files(struct m_call *c, int64_t result, struct m_files *fs)
 {
@@ -373,7 +379,7 @@ static int64_t m_brep_files(struct m_call *c, int64_t result, struct m_files *fs
 	uint32_t i, h;
 
 	for (i = 0; i < c->nrec; i++) {
-		if (c->recs[i].kind != M_REC_FD_OUT)
+		if (!m_rec_fd_out(&c->recs[i]))
 			continue;
 		h = m_brep_one(c, fs, m_get_fd(c->recs[i].local));
 		if (h)
@@ -400,7 +406,7 @@ static void m_brep_restore(struct m_call *c, int failed)
 	for (i = 0, r = c->recs; i < c->nrec; i++, r++) {
 		if ((r->kind == M_REC_BUF && r->at) || r->kind == M_REC_EMPTY)
 			m_put_uint(r->at, r->ptr_size, r->guest);
-		else if (r->kind == M_REC_FD_IN)
+		else if (r->kind == M_REC_FD_IN || (r->kind == M_REC_FD_INOUT && failed))
 			m_put_uint(r->local, 4, r->guest);
 		else if (r->kind == M_REC_FD_OUT && failed)
 			m_put_fd(r->local, -1);
@@ -443,7 +449,7 @@ int m_encode_reply(struct m_call *c, int64_t result, struct m_buf *out)
 		return -EINVAL;
 	c->replied = 1;
 	for (i = 0; i < c->nrec; i++) {
-		nslot += c->recs[i].kind == M_REC_FD_OUT;
+		nslot += m_rec_fd_out(&c->recs[i]);
 		if (c->recs[i].kind != M_REC_BUF || !(c->recs[i].dir & M_OUT))
 			continue;
 		nout++;

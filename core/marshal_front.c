@@ -106,8 +106,8 @@ static int m_fenc_fd(struct m_walk *w, const struct m_field *f, const struct m_s
 	if (f->dir == M_OUT)
 		return m_plan_add(e->plan, uaddr, 0, M_OUT, f);
 	fd = m_get_fd(p);
-	if (fd < 0)
-		return 0; /* "none" travels as is */
+	if (fd < 0) /* "none" travels as is */
+		return f->dir == M_INOUT ? m_plan_add(e->plan, uaddr, (uint32_t)fd, M_INOUT, f) : 0;
 	ret = e->acc->fd_to_handle(e->acc->ctx, fd, &h);
 	if (ret)
 		return ret < 0 ? ret : -EBADF;
@@ -116,7 +116,7 @@ static int m_fenc_fd(struct m_walk *w, const struct m_field *f, const struct m_s
 	m_put_uint(p, 4, h);
 	if (!(s->dir & M_OUT))
 		return 0;
-	return m_plan_add(e->plan, uaddr, (uint32_t)fd, M_IN, f);
+	return m_plan_add(e->plan, uaddr, (uint32_t)fd, f->dir, f);
 }
 
 static const struct m_walk_ops m_fenc_ops = {
@@ -330,6 +330,8 @@ static int m_fapply_write_slots(struct m_fapply *a)
 			m_put_fd(v, (int32_t)e->len);
 		else if (a->fds[k++] >= 0)
 			m_put_fd(v, a->fds[k - 1]);
+		else if (e->dir == M_INOUT)
+			m_put_fd(v, (int32_t)e->len); /* nothing new: the guest's own fd */
 		else
 			continue; /* no file: the buffer carries what the kernel wrote */
 		if (a->acc->write(a->acc->ctx, e->uaddr, v, sizeof(v)))

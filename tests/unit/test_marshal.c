@@ -1282,6 +1282,7 @@ static const struct m_struct s16_out_fd = {sizeof(struct t_s16), fdin_fields};
 
 #define F_OK M_ARRAY_F(struct t_s16, p, n, 4, 8, M_IN)
 #define T_S16 _IOWR('V', 20, struct t_s16)
+#define T_S16W _IOW('V', 21, struct t_s16)
 
 TEST(table_check_rejects)
 {
@@ -1338,7 +1339,7 @@ TEST(table_check_rejects)
 		{{.cmd = T_S16, .fields = f_max0}, "max 0"},
 		{{.cmd = T_S16, .fields = f_huge}, "max * elem_size"},
 		{{.cmd = T_S16, .fields = f_cond}, "condition outside"},
-		{{.cmd = T_S16, .fields = f_fd_inout}, "fd INOUT"},
+		{{.cmd = T_S16W, .fields = f_fd_inout}, "fd INOUT in a struct only read"},
 		{{.cmd = T_S16, .fields = f_fd8}, "fd size"},
 		{{.cmd = T_S16, .fields = f_structs_out}, "M_STRUCTS OUT"},
 		{{.cmd = T_S16, .fields = f_structs_size}, "elem_size"},

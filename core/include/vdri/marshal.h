@@ -46,7 +46,9 @@ enum m_kind {
 	M_END = 0,  /* terminates a field list */
 	M_ARRAY,    /* pointer + count of plain elements */
 	M_STRUCTS,  /* pointer + count of structs with fields of their own (M_IN/M_INOUT) */
-	M_FD,       /* a 32-bit file descriptor stored in the struct */
+	M_FD,       /* a 32-bit file descriptor stored in the struct; M_INOUT: the
+		     * guest's fd goes in and, on success, the kernel has
+		     * replaced it with a new one (virtio_gpu fence_fd) */
 	M_KIND_COUNT
 };
 
@@ -63,7 +65,15 @@ struct m_field {
 	uint32_t max;        /* largest accepted count (or the fixed count) */
 	uint32_t cond_off;   /* field is active only if (u32 at cond_off) & cond_mask */
 	uint32_t cond_mask;  /* 0 = always active */
+	uint32_t cond_val;   /* != 0: active only if (u32 & cond_mask) == cond_val */
 	const struct m_struct *elem; /* M_STRUCTS: the element's own fields */
+	/*
+	 * != 0: the count is the sum of the u32 elements of field number
+	 * sum_of - 1 of the same list (an earlier M_IN M_ARRAY of 4-byte
+	 * elements; drm_mode_atomic's props per object).  count_size is 0
+	 * and max bounds the sum.
+	 */
+	uint32_t sum_of;
 	const char *name;    /* for logs */
 };
 
@@ -322,6 +332,16 @@ void m_top(const struct m_ioctl *d, uint32_t cmd, uint32_t *size, uint32_t *dir)
 	{.kind = M_FD, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, fd),                         \
 	 .ptr_off = __builtin_offsetof(type, fd), .cond_off = __builtin_offsetof(type, flagsf),  \
 	 .cond_mask = (mask), .name = #fd}
+/* the same, active only when (u32 flags field) & mask == val (exclusive variants) */
+#define M_FD_WHEN_F(type, fd, d, flagsf, mask, val)                                               \
+	{.kind = M_FD, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, fd),                         \
+	 .ptr_off = __builtin_offsetof(type, fd), .cond_off = __builtin_offsetof(type, flagsf),  \
+	 .cond_mask = (mask), .cond_val = (val), .name = #fd}
+/* pointer whose count is the sum of an earlier u32 array (field index idx, from 0) */
+#define M_SUM_F(type, ptr, idx, elem_sz, maxn, d)                                                 \
+	{.kind = M_ARRAY, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr), .count_size = 0,    \
+	 .ptr_off = __builtin_offsetof(type, ptr), .elem_size = (elem_sz), .max = (maxn),        \
+	 .sum_of = (idx) + 1, .name = #ptr}
 #define M_END_F {.kind = M_END}
 
 #endif /* VDRI_MARSHAL_H */
