@@ -200,6 +200,10 @@ const char *m_field_problem(const struct m_field *f, uint32_t size, uint32_t dir
 		return m_ptr_problem(f, size, dir);
 	case M_FD:
 		return m_fd_problem(f, size, dir);
+	case M_TIME:
+		if (f->ptr_size != 8 || !m_within(f->ptr_off, 8, size))
+			return "time outside the struct or not 64-bit";
+		return (f->dir == M_IN && (dir & M_IN)) ? NULL : "time must be M_IN in a struct read";
 	default:
 		return "bad field kind";
 	}
@@ -351,10 +355,10 @@ static int m_walk_struct(struct m_walk *w, const struct m_field *fields, const s
 		done.n++;
 		if (!m_field_active(f, s))
 			continue;
-		if (f->kind == M_FD) {
+		if (f->kind == M_FD || f->kind == M_TIME) {
 			ret = m_walk_count(w, 0);
 			if (!ret)
-				ret = w->ops->fd(w, f, s);
+				ret = f->kind == M_FD ? w->ops->fd(w, f, s) : w->ops->time(w, f, s);
 		} else {
 			ret = m_walk_ptr(w, f, s, depth, &done);
 		}
@@ -384,6 +388,32 @@ int m_walk_run(struct m_walk *w, const struct m_ioctl *d, uint32_t cmd, uint64_t
 	top.size = size;
 	top.dir = dir;
 	return m_walk_struct(w, fields, &top, 0);
+}
+
+/* ---- deadlines -------------------------------------------------------------- */
+
+/*
+ * An absolute deadline becomes "ns from now" on the wire and absolute
+ * again on the other machine.  Kernels treat 0 and any past deadline
+ * alike (check once, do not sleep), so anything not in the future is 0;
+ * additions saturate (INT64_MAX means "forever").
+ */
+int64_t m_time_to_rel(int64_t abs, int64_t now)
+{
+	if (abs <= now)
+		return 0;
+	if (abs == INT64_MAX_M || (now < 0 && abs > INT64_MAX_M + now))
+		return INT64_MAX_M;
+	return abs - now;
+}
+
+int64_t m_time_to_abs(int64_t rel, int64_t now)
+{
+	if (rel <= 0)
+		return 0;
+	if (now > 0 && rel > INT64_MAX_M - now)
+		return INT64_MAX_M;
+	return now + rel;
 }
 
 /* ---- tables --------------------------------------------------------------- */

@@ -209,10 +209,23 @@ static int m_bdec_fd(struct m_walk *w, const struct m_field *f, const struct m_s
 	return m_rec_add(c, &r);
 }
 
+/* "ns from now" back to this machine's absolute deadline (the frontend restores the guest's). */
+static int m_bdec_time(struct m_walk *w, const struct m_field *f, const struct m_sloc *s)
+{
+	struct m_call *c = w->ctx;
+	uint8_t *p = m_sloc_ptr(s) + f->ptr_off;
+
+	if (c->ops && c->ops->now_ns)
+		m_put_uint(p, 8, (uint64_t)m_time_to_abs((int64_t)m_get_uint(p, 8),
+							 c->ops->now_ns(c->ops->ctx)));
+	return 0;
+}
+
 static const struct m_walk_ops m_bdec_ops = {
     .buf = m_bdec_buf,
     .empty = m_bdec_empty,
     .fd = m_bdec_fd,
+    .time = m_bdec_time,
 };
 
 static int m_bdec_header(struct m_call *c, const struct wire_ioctl *wi, uint32_t *size)

@@ -45,13 +45,18 @@ static int m_plan_add(struct m_plan *p, uint64_t uaddr, uint32_t len, uint32_t d
 		p->ents = ents;
 		p->cap = cap;
 	}
-	p->ents[p->count++] = (struct m_plan_ent){uaddr, len, dir, f};
+	p->ents[p->count++] = (struct m_plan_ent){uaddr, len, dir, f, 0};
 	return 0;
 }
 
 static int m_plan_is_fd(const struct m_plan_ent *e)
 {
 	return e->field && e->field->kind == M_FD;
+}
+
+static int m_plan_is_time(const struct m_plan_ent *e)
+{
+	return e->field && e->field->kind == M_TIME;
 }
 
 /* ---- encode --------------------------------------------------------------- */
@@ -119,10 +124,30 @@ static int m_fenc_fd(struct m_walk *w, const struct m_field *f, const struct m_s
 	return m_plan_add(e->plan, uaddr, (uint32_t)fd, f->dir, f);
 }
 
+/* A deadline travels relative; the guest gets its own value back. */
+static int m_fenc_time(struct m_walk *w, const struct m_field *f, const struct m_sloc *s)
+{
+	struct m_fenc *e = w->ctx;
+	uint8_t *p = m_sloc_ptr(s) + f->ptr_off;
+	int64_t v = (int64_t)m_get_uint(p, 8);
+	int ret;
+
+	if (!e->acc->now_ns)
+		return 0;
+	m_put_uint(p, 8, (uint64_t)m_time_to_rel(v, e->acc->now_ns(e->acc->ctx)));
+	if (!(s->dir & M_OUT))
+		return 0;
+	ret = m_plan_add(e->plan, s->uaddr + f->ptr_off, 8, M_IN, f);
+	if (!ret)
+		e->plan->ents[e->plan->count - 1].value = (uint64_t)v;
+	return ret;
+}
+
 static const struct m_walk_ops m_fenc_ops = {
     .buf = m_fenc_buf,
     .empty = m_fenc_empty,
     .fd = m_fenc_fd,
+    .time = m_fenc_time,
 };
 
 /* The by-value argument as it travels: a guest fd becomes its handle. */
@@ -321,9 +346,15 @@ static int m_fapply_write_slots(struct m_fapply *a)
 	const struct m_plan *p = a->plan;
 	const struct m_plan_ent *e;
 	uint32_t i, k = 0;
-	uint8_t v[4];
+	uint8_t v[4], t[8];
 
 	for (i = 0, e = p->ents; i < p->count; i++, e++) {
+		if (m_plan_is_time(e)) {
+			m_put_uint(t, 8, e->value);
+			if (a->acc->write(a->acc->ctx, e->uaddr, t, sizeof(t)))
+				return -EFAULT;
+			continue;
+		}
 		if (!m_plan_is_fd(e))
 			continue;
 		if (e->dir == M_IN)

@@ -30,6 +30,10 @@
 /* <stdint.h> limits do not exist in the kernel. */
 #define M_U32_MAX 0xffffffffu
 #define M_S32_MAX 0x7fffffffu
+#define INT64_MAX_M ((int64_t)0x7fffffffffffffffull)
+
+int64_t m_time_to_rel(int64_t abs, int64_t now);
+int64_t m_time_to_abs(int64_t rel, int64_t now);
 
 /*
  * A struct being walked.  Its bytes live at *basep + off: the frontend
@@ -62,6 +66,8 @@ struct m_walk_ops {
 		     uint64_t ptr);
 	/* An active fd field. */
 	int (*fd)(struct m_walk *w, const struct m_field *f, const struct m_sloc *s);
+	/* An M_TIME field. */
+	int (*time)(struct m_walk *w, const struct m_field *f, const struct m_sloc *s);
 };
 
 struct m_walk {

@@ -18,8 +18,10 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "drm-back/drmdev.h"
 #include "drm-back/worker.h"
 #include "vdri/stat_wire.h"
 
@@ -83,10 +85,11 @@ static void op_open(struct worker *w, struct wconn *c, const struct wire_hdr *h)
 			    path, &f);
 	if (r)
 		goto reply;
+	f->drv = drmdev_driver(f->fd, f->cls);
 	worker_fill_info(f->fd, f->revents, &info);
 	info.oflags = o.flags;
-	blog(LOG_D, "%s: open %s -> handle %u (class %s)", c->desc, path, f->handle,
-	     f->cls ? f->cls->name : "none");
+	blog(LOG_D, "%s: open %s -> handle %u (class %s, driver %s)", c->desc, path, f->handle,
+	     f->cls ? f->cls->name : "none", f->drv ? f->drv->name : "none");
 	worker_reply(c, h, f->handle, &info, sizeof(info));
 	worker_file_watch(w, f);
 	worker_file_put(w, f);
@@ -182,6 +185,7 @@ static int back_new_handle(void *ctx, int32_t fd, uint32_t *handle, struct wire_
 	r = worker_file_add(x->w, x->c, fd, x->parent->cls, name, &f);
 	if (r)
 		return r;
+	f->drv = x->parent->drv;
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	fcntl(fd, F_SETFL, (oflags & ~O_CLOEXEC) | O_NONBLOCK);
 	x->created[x->ncreated++] = f;
@@ -202,6 +206,14 @@ static void back_drop_handle(void *ctx, uint32_t handle)
 			x->created[i] = x->created[--x->ncreated];
 			return;
 		}
+}
+
+static int64_t back_now_ns(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void *m_malloc(void *ctx, uint64_t size)
@@ -231,7 +243,11 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 {
 	struct m_limits lim = M_LIMITS_DEFAULT;
 	struct ioctl_ctx x = {.w = w, .c = c, .parent = f};
-	const struct m_back_ops ops = {back_handle_to_fd, back_new_handle, back_drop_handle, &x};
+	const struct m_back_ops ops = {.handle_to_fd = back_handle_to_fd,
+				       .new_handle = back_new_handle,
+				       .drop_handle = back_drop_handle,
+				       .now_ns = back_now_ns,
+				       .ctx = &x};
 	struct wire_ioctl wi;
 	struct m_buf out = {.alloc = &back_alloc};
 	const struct m_ioctl *d;
@@ -244,7 +260,7 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 	if (lim.max_bytes > w->cfg->max_frame - 4096)
 		lim.max_bytes = w->cfg->max_frame - 4096;
 	wire_take(&wi, sizeof(wi), payload(h), payload_len(h));
-	d = f->cls ? vdri_class_find(f->cls, wi.cmd) : NULL;
+	d = f->cls ? vdri_class_lookup(f->cls, f->drv, wi.cmd) : NULL;
 	v = iso_ioctl_verdict(&w->cfg->policy, d, wi.cmd);
 	c->nioctl++;
 	if (v == ISO_DENY || (v == ISO_DESC && (wi.flags & WIRE_IOCTL_FLAT))) {

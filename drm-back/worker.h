@@ -52,6 +52,7 @@ struct wfile {
 	pthread_mutex_t lock;
 	uint32_t revents; /* last readiness sent */
 	const struct vdri_class *cls;
+	const struct vdri_driver *drv; /* the driver's table, if the class has drivers */
 	char name[96];
 };
 

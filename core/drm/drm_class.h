@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * drm_class.h - shared by the DRM class tables (core/drm/*.c) and the
+ * drm_class.h - shared by the DRM class tables (the .c files of core/drm/) and the
  * registry in core/classes.c.  Not an interface outside core/.
  *
  * The class "drm" covers character major 226 (/dev/dri/card*, renderD*)

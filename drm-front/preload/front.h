@@ -78,6 +78,7 @@ struct rfile {
 	int status;       /* F_GETFL as the guest sees it (access mode, O_NONBLOCK, ...) */
 	int dead;
 	const struct vdri_class *cls;
+	const struct vdri_driver *drv; /* the driver's table (set once, by drmdev_probe) */
 	struct wire_stat st;
 	char path[256];
 };
@@ -182,6 +183,8 @@ int fop_open(const char *path, int flags, mode_t mode);
 ssize_t fop_read(struct rfile *f, void *buf, size_t n, int64_t off);
 ssize_t fop_write(struct rfile *f, const void *buf, size_t n, int64_t off);
 int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg);
+/* Learn the driver behind a forwarded fd of a class with drivers (drmdev.c). */
+void drmdev_probe(int fd);
 int fop_fstat(struct rfile *f, struct wire_stat *st);
 int fop_stat_path(const char *path, int nofollow, struct wire_stat *st);
 int64_t fop_lseek(struct rfile *f, int64_t off, int whence);

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "drm-front/preload/front.h"
@@ -69,6 +70,8 @@ int fop_open(const char *path, int flags, mode_t mode)
 	}
 	free(rep);
 	conn_put(c);
+	if (r >= 0)
+		drmdev_probe((int)r);
 	if (r == -EIO)
 		r = -ENODEV; /* the backend went away while opening */
 	return (int)r;
@@ -189,9 +192,23 @@ static int acc_fd_to_handle(void *ctx, int32_t fd, uint32_t *handle)
 static int32_t acc_new_file(void *ctx, uint32_t handle, const struct wire_file_info *info)
 {
 	struct actx *x = ctx;
+	int32_t fd = rfile_create(x->f->conn, handle, info, x->f->cls, "(from ioctl)",
+				  (int)info->oflags, -1);
+	struct rfile *g = fd >= 0 ? rfile_get(fd) : NULL;
 
-	return rfile_create(x->f->conn, handle, info, x->f->cls, "(from ioctl)",
-			    (int)info->oflags, -1);
+	if (g) {
+		g->drv = x->f->drv; /* a dma-buf or fence of the same device */
+		rfile_put(g);
+	}
+	return fd;
+}
+
+static int64_t acc_now_ns(void *ctx)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void acc_drop_file(void *ctx, int32_t fd)
@@ -200,13 +217,30 @@ static void acc_drop_file(void *ctx, int32_t fd)
 		real.close(fd);
 }
 
+/*
+ * Which coherence points an ioctl is: classes that say so in their
+ * descriptors (DRM) get exactly those; others get both on every ioctl.
+ */
+static uint32_t ioctl_sync_points(const struct rfile *f, const struct m_ioctl *d)
+{
+	if (f->cls && (f->cls->flags & VDRI_CLASS_SYNC_BY_DESC))
+		return d ? d->flags & (M_F_PUBLISH | M_F_REFRESH) : 0;
+	return M_F_PUBLISH | M_F_REFRESH;
+}
+
 int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg)
 {
 	const struct m_limits lim = M_LIMITS_DEFAULT;
 	struct actx x = {f};
-	const struct m_access acc = {acc_read, acc_write, acc_fd_to_handle, acc_new_file,
-				     acc_drop_file, &x};
-	const struct m_ioctl *d = f->cls ? vdri_class_find(f->cls, (uint32_t)cmd) : NULL;
+	const struct m_access acc = {.read = acc_read,
+				     .write = acc_write,
+				     .fd_to_handle = acc_fd_to_handle,
+				     .new_file = acc_new_file,
+				     .drop_file = acc_drop_file,
+				     .now_ns = acc_now_ns,
+				     .ctx = &x};
+	const struct m_ioctl *d = f->cls ? vdri_class_lookup(f->cls, f->drv, (uint32_t)cmd) : NULL;
+	uint32_t sync = ioctl_sync_points(f, d);
 	struct m_buf buf = {.alloc = &front_alloc};
 	struct m_plan plan = {.alloc = &front_alloc};
 	struct wire_hdr *rep = NULL;
@@ -217,7 +251,8 @@ int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg)
 	r = m_encode_request(d, (uint32_t)cmd, (uint64_t)(uintptr_t)arg, &acc, &lim, &buf, &plan);
 	if (r)
 		goto out;
-	maps_publish(f);
+	if (sync & M_F_PUBLISH)
+		maps_publish(f);
 	{
 		struct iovec iov = {buf.data, buf.len};
 
@@ -231,7 +266,8 @@ int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg)
 			  rep->len - WIRE_HDR_SIZE, &result);
 	if (!r)
 		r = result;
-	maps_refresh(f);
+	if (sync & M_F_REFRESH)
+		maps_refresh(f);
 out:
 	free(rep);
 	m_buf_fini(&buf);

@@ -166,6 +166,7 @@ static void restore_file(struct fconn *c, int fd, uint32_t handle, int status, c
 		return;
 	}
 	refresh_readiness(c, fd);
+	drmdev_probe(fd);
 }
 
 void state_restore(void)

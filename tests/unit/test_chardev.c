@@ -132,13 +132,14 @@ static void round_trip_entry(const struct m_ioctl *d)
 	mf_trip_fini(&t);
 }
 
+/* The character-device classes (DRM has test_drm_tables.c). */
 TEST(every_entry_round_trips)
 {
 	const struct vdri_class *const *c;
 	uint32_t i, j;
 
 	for (c = vdri_classes; *c; c++)
-		for (i = 0; i < (*c)->ntables; i++)
+		for (i = 0; i < (*c)->ntables && strcmp((*c)->name, "drm"); i++)
 			for (j = 0; j < (*c)->tables[i]->count; j++)
 				round_trip_entry(&(*c)->tables[i]->ioctls[j]);
 }

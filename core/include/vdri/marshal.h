@@ -49,6 +49,8 @@ enum m_kind {
 	M_FD,       /* a 32-bit file descriptor stored in the struct; M_INOUT: the
 		     * guest's fd goes in and, on success, the kernel has
 		     * replaced it with a new one (virtio_gpu fence_fd) */
+	M_TIME,     /* s64 absolute CLOCK_MONOTONIC ns (syncobj waits): travels
+		     * relative, since the two machines' clocks differ */
 	M_KIND_COUNT
 };
 
@@ -196,6 +198,8 @@ struct m_access {
 	int32_t (*new_file)(void *ctx, uint32_t handle, const struct wire_file_info *info);
 	/* undo new_file when a later step fails */
 	void (*drop_file)(void *ctx, int32_t fd);
+	/* CLOCK_MONOTONIC now in ns (M_TIME fields); NULL: times travel as they are */
+	int64_t (*now_ns)(void *ctx);
 	void *ctx;
 };
 
@@ -205,6 +209,7 @@ struct m_plan_ent {
 	uint32_t len;
 	uint32_t dir;
 	const struct m_field *field; /* NULL for the top-level argument */
+	uint64_t value;              /* M_TIME slot: the guest's own value, restored */
 };
 
 struct m_plan {
@@ -253,6 +258,8 @@ struct m_back_ops {
 	int (*new_handle)(void *ctx, int32_t fd, uint32_t *handle, struct wire_file_info *info);
 	/* undo new_handle when a later step fails (closes the fd) */
 	void (*drop_handle)(void *ctx, uint32_t handle);
+	/* CLOCK_MONOTONIC now in ns (M_TIME fields); NULL: times are used as they are */
+	int64_t (*now_ns)(void *ctx);
 	void *ctx;
 };
 
@@ -342,6 +349,10 @@ void m_top(const struct m_ioctl *d, uint32_t cmd, uint32_t *size, uint32_t *dir)
 	{.kind = M_ARRAY, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr), .count_size = 0,    \
 	 .ptr_off = __builtin_offsetof(type, ptr), .elem_size = (elem_sz), .max = (maxn),        \
 	 .sum_of = (idx) + 1, .name = #ptr}
+/* an absolute CLOCK_MONOTONIC deadline in ns (s64) */
+#define M_TIME_F(type, t)                                                                         \
+	{.kind = M_TIME, .dir = M_IN, .ptr_size = M_FIELD_SIZEOF(type, t),                       \
+	 .ptr_off = __builtin_offsetof(type, t), .name = #t}
 #define M_END_F {.kind = M_END}
 
 #endif /* VDRI_MARSHAL_H */

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_drm_tables.c - the DRM class tables: every table passes the
+ * engine's checks, the class covers major 226 and finds drivers by name,
+ * and the shapes that need more than the ioctl number survive a round
+ * trip: strings out (VERSION), count-then-fill arrays (GETCONNECTOR),
+ * summed counts (ATOMIC), deadlines made relative and restored
+ * (SYNCOBJ_WAIT), fds in and out (PRIME, syncobj, virtio_gpu fences).
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include <drm.h>
+#include <drm_mode.h>
+
+#include "core/drm/drm_class.h"
+#include "core/drm/uapi/virtgpu_drm.h"
+#include "marshal_fake.h"
+#include "runner.h"
+
+static const struct vdri_class *drm(void)
+{
+	return vdri_class_for_rdev(makedev(226, 128));
+}
+
+TEST(class_covers_major_226)
+{
+	CHECK(drm() == &vdri_class_drm);
+	CHECK(vdri_class_for_rdev(makedev(226, 0)) == &vdri_class_drm);
+	CHECK(vdri_class_for_rdev(makedev(225, 0)) != &vdri_class_drm);
+	CHECK(vdri_class_by_name("drm") == &vdri_class_drm);
+}
+
+TEST(every_table_checks)
+{
+	const struct vdri_driver *const *d;
+	const char *entry, *why;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < vdri_class_drm.ntables; i++) {
+		if (m_table_check_reason(vdri_class_drm.tables[i], &entry, &why))
+			FAILF("%s: %s", entry, why);
+		n += vdri_class_drm.tables[i]->count;
+	}
+	for (d = vdri_class_drm.drivers; *d; d++) {
+		if (m_table_check_reason((*d)->table, &entry, &why))
+			FAILF("%s/%s: %s", (*d)->name, entry, why);
+		n += (*d)->table->count;
+	}
+	CHECK(n >= 70);
+}
+
+TEST(drivers_by_name)
+{
+	const struct vdri_driver *vg = vdri_class_driver(&vdri_class_drm, "virtio_gpu");
+
+	CHECK(vg == &vdri_drm_virtio_gpu);
+	CHECK(vdri_class_driver(&vdri_class_drm, "vgem") == &vdri_drm_vgem);
+	CHECK(vdri_class_driver(&vdri_class_drm, "virtio") == NULL);
+	/* driver range first, core and KMS for the rest */
+	CHECK(vdri_class_lookup(&vdri_class_drm, vg, DRM_IOCTL_VIRTGPU_EXECBUFFER) != NULL);
+	CHECK(vdri_class_lookup(&vdri_class_drm, NULL, DRM_IOCTL_VIRTGPU_EXECBUFFER) == NULL);
+	CHECK(vdri_class_lookup(&vdri_class_drm, vg, DRM_IOCTL_MODE_ATOMIC) != NULL);
+}
+
+static const struct m_ioctl *desc(const struct vdri_driver *drv, uint32_t cmd)
+{
+	const struct m_ioctl *d = vdri_class_lookup(&vdri_class_drm, drv, cmd);
+
+	CHECK(d != NULL);
+	return d;
+}
+
+/* ---- VERSION: three strings out, lengths written back ------------------------ */
+
+static int64_t k_version(struct m_call *c, void *ctx)
+{
+	struct drm_version *v = (struct drm_version *)m_call_arg(c);
+
+	CHECK_EQ(v->name_len, 16);
+	memcpy(v->name, "virtio_gpu", 10);
+	v->name_len = 10;
+	v->date_len = 8; /* a query: no buffer */
+	v->version_major = 0;
+	v->version_minor = 1;
+	return 0;
+}
+
+TEST(version_strings_out)
+{
+	char name[16] = "";
+	struct drm_version v = {.name_len = sizeof(name), .name = name};
+	struct mf_guest g;
+	struct mf_back b;
+	struct mf_trip t;
+
+	mf_guest_init(&g);
+	mf_back_init(&b);
+	mf_guest_map(&g, &v, sizeof(v), 1);
+	mf_guest_map(&g, name, sizeof(name), 1);
+	mf_trip_init(&t);
+	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_VERSION), DRM_IOCTL_VERSION, MF_U(&v), &g, &b,
+			       k_version, NULL, &t),
+		 0);
+	CHECK_EQ(v.name_len, 10);
+	CHECK(!memcmp(name, "virtio_gpu", 10));
+	CHECK(v.name == name); /* the guest's pointer, not the backend's */
+	CHECK_EQ(v.date_len, 8);
+	CHECK_EQ(v.version_minor, 1);
+	mf_trip_fini(&t);
+}
+
+/* ---- ATOMIC: arrays as long as the summed counts ------------------------------ */
+
+static int64_t k_atomic(struct m_call *c, void *ctx)
+{
+	struct drm_mode_atomic *a = (struct drm_mode_atomic *)m_call_arg(c);
+	const uint32_t *props = (const uint32_t *)(uintptr_t)a->props_ptr;
+	const uint64_t *vals = (const uint64_t *)(uintptr_t)a->prop_values_ptr;
+
+	CHECK_EQ(a->count_objs, 2);
+	CHECK(props[0] == 10 && props[4] == 14 && vals[4] == 104);
+	return 0;
+}
+
+TEST(atomic_summed_counts)
+{
+	uint32_t objs[2] = {31, 32}, counts[2] = {3, 2}, props[5] = {10, 11, 12, 13, 14};
+	uint64_t vals[5] = {100, 101, 102, 103, 104};
+	struct drm_mode_atomic a = {.count_objs = 2,
+				    .objs_ptr = MF_U(objs),
+				    .count_props_ptr = MF_U(counts),
+				    .props_ptr = MF_U(props),
+				    .prop_values_ptr = MF_U(vals)};
+	struct mf_guest g;
+	struct mf_back b;
+	struct mf_trip t;
+
+	mf_guest_init(&g);
+	mf_back_init(&b);
+	mf_guest_map(&g, &a, sizeof(a), 1);
+	mf_guest_map(&g, objs, sizeof(objs), 0);
+	mf_guest_map(&g, counts, sizeof(counts), 0);
+	mf_guest_map(&g, props, sizeof(props), 0);
+	mf_guest_map(&g, vals, sizeof(vals), 0);
+	mf_trip_init(&t);
+	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_MODE_ATOMIC), DRM_IOCTL_MODE_ATOMIC, MF_U(&a),
+			       &g, &b, k_atomic, NULL, &t),
+		 0);
+	mf_trip_fini(&t);
+	/* a sum past the bound is refused before anything is allocated */
+	counts[0] = 0x7fffffffu;
+	mf_trip_init(&t);
+	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_MODE_ATOMIC), DRM_IOCTL_MODE_ATOMIC, MF_U(&a),
+			       &g, &b, k_atomic, NULL, &t),
+		 -EINVAL);
+	CHECK(t.front.biggest < 4096);
+	mf_trip_fini(&t);
+}
+
+/* ---- SYNCOBJ_WAIT: the deadline crosses clocks --------------------------------- */
+
+static int64_t guest_now(void *ctx)
+{
+	return 1000000000000; /* the guest's clock: 1000 s */
+}
+
+static int64_t back_now(void *ctx)
+{
+	return 5000000000; /* the driver VM booted 5 s ago */
+}
+
+static int64_t k_wait(struct m_call *c, void *ctx)
+{
+	struct drm_syncobj_wait *w = (struct drm_syncobj_wait *)m_call_arg(c);
+	int64_t *seen = ctx;
+
+	*seen = w->timeout_nsec;
+	w->first_signaled = 1;
+	return 0;
+}
+
+static int64_t wait_once(int64_t deadline, int64_t *guest_after)
+{
+	uint32_t handles[2] = {1, 2};
+	struct drm_syncobj_wait w = {.handles = MF_U(handles), .count_handles = 2,
+				     .timeout_nsec = deadline};
+	struct mf_guest g;
+	struct mf_back b;
+	struct mf_trip t;
+	int64_t seen = -1;
+
+	mf_guest_init(&g);
+	mf_back_init(&b);
+	g.acc.now_ns = guest_now;
+	b.ops.now_ns = back_now;
+	mf_guest_map(&g, &w, sizeof(w), 1);
+	mf_guest_map(&g, handles, sizeof(handles), 0);
+	mf_trip_init(&t);
+	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_SYNCOBJ_WAIT), DRM_IOCTL_SYNCOBJ_WAIT, MF_U(&w),
+			       &g, &b, k_wait, &seen, &t),
+		 0);
+	CHECK_EQ(w.first_signaled, 1);
+	*guest_after = w.timeout_nsec;
+	mf_trip_fini(&t);
+	return seen;
+}
+
+TEST(syncobj_wait_deadline_crosses_clocks)
+{
+	int64_t after;
+
+	/* 2 s from the guest's now is 2 s from the driver VM's now */
+	CHECK_EQ(wait_once(1002000000000, &after), 7000000000);
+	CHECK_EQ(after, 1002000000000); /* the guest's value, untouched */
+	/* past deadlines and 0 mean "check once" on both sides */
+	CHECK_EQ(wait_once(999000000000, &after), 0);
+	CHECK_EQ(wait_once(0, &after), 0);
+	/* forever stays forever */
+	CHECK_EQ(wait_once(INT64_MAX, &after), INT64_MAX);
+	CHECK_EQ(after, INT64_MAX);
+}
+
+/* ---- fds: PRIME export out, virtio_gpu fences in and out ---------------------- */
+
+static int64_t k_prime_export(struct m_call *c, void *ctx)
+{
+	struct drm_prime_handle *p = (struct drm_prime_handle *)m_call_arg(c);
+
+	CHECK_EQ(p->handle, 3);
+	p->fd = 42; /* the backend's new dma-buf fd */
+	return 0;
+}
+
+TEST(prime_export_gives_a_forwarded_fd)
+{
+	struct drm_prime_handle p = {.handle = 3, .flags = DRM_CLOEXEC, .fd = -1};
+	struct mf_guest g;
+	struct mf_back b;
+	struct mf_trip t;
+
+	mf_guest_init(&g);
+	mf_back_init(&b);
+	mf_guest_map(&g, &p, sizeof(p), 1);
+	mf_trip_init(&t);
+	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_PRIME_HANDLE_TO_FD), DRM_IOCTL_PRIME_HANDLE_TO_FD,
+			       MF_U(&p), &g, &b, k_prime_export, NULL, &t),
+		 0);
+	CHECK_EQ(b.nregistered, 1);
+	CHECK_EQ(b.registered[0], 42);
+	CHECK_EQ(g.ncreated, 1);
+	CHECK_EQ(p.fd, g.created[0]);
+	mf_trip_fini(&t);
+}
+
+static int64_t k_exec(struct m_call *c, void *ctx)
+{
+	struct drm_virtgpu_execbuffer *e = (struct drm_virtgpu_execbuffer *)m_call_arg(c);
+	const uint8_t *cmd = (const uint8_t *)(uintptr_t)e->command;
+
+	CHECK_EQ(e->size, 8);
+	CHECK_EQ(cmd[7], 0x77);
+	CHECK_EQ(e->fence_fd, 77); /* the in-fence as the backend's fd */
+	e->fence_fd = 88;
+	return 0;
+}
+
+TEST(virtio_execbuffer_fences_in_and_out)
+{
+	uint8_t cmd[8] = {0, 0, 0, 0, 0, 0, 0, 0x77};
+	uint32_t bos[1] = {5};
+	struct drm_virtgpu_execbuffer e = {
+	    .flags = VIRTGPU_EXECBUF_FENCE_FD_IN | VIRTGPU_EXECBUF_FENCE_FD_OUT,
+	    .size = 8, .command = MF_U(cmd), .bo_handles = MF_U(bos), .num_bo_handles = 1,
+	    .fence_fd = 7};
+	const struct m_ioctl *d = desc(&vdri_drm_virtio_gpu, DRM_IOCTL_VIRTGPU_EXECBUFFER);
+	struct mf_guest g;
+	struct mf_back b;
+	struct mf_trip t;
+
+	CHECK(d->flags & M_F_PUBLISH);
+	mf_guest_init(&g);
+	mf_back_init(&b);
+	mf_guest_map(&g, &e, sizeof(e), 1);
+	mf_guest_map(&g, cmd, sizeof(cmd), 0);
+	mf_guest_map(&g, bos, sizeof(bos), 0);
+	mf_guest_add_fd(&g, 7, 70);
+	mf_back_add(&b, 70, 77);
+	mf_trip_init(&t);
+	CHECK_EQ(mf_round_trip(d, DRM_IOCTL_VIRTGPU_EXECBUFFER, MF_U(&e), &g, &b, k_exec, NULL, &t),
+		 0);
+	CHECK_EQ(g.ncreated, 1);
+	CHECK_EQ(e.fence_fd, g.created[0]);
+	mf_trip_fini(&t);
+}
+
+TEST(coherence_points_where_expected)
+{
+	const struct vdri_driver *vg = &vdri_drm_virtio_gpu;
+
+	CHECK(desc(vg, DRM_IOCTL_VIRTGPU_WAIT)->flags & M_F_REFRESH);
+	CHECK(desc(vg, DRM_IOCTL_VIRTGPU_TRANSFER_TO_HOST)->flags & M_F_PUBLISH);
+	CHECK(desc(NULL, DRM_IOCTL_MODE_PAGE_FLIP)->flags & M_F_PUBLISH);
+	CHECK(desc(NULL, DRM_IOCTL_SYNCOBJ_WAIT)->flags & M_F_REFRESH);
+	CHECK(!(desc(NULL, DRM_IOCTL_MODE_GETRESOURCES)->flags & (M_F_PUBLISH | M_F_REFRESH)));
+	CHECK(vdri_class_drm.flags & VDRI_CLASS_SYNC_BY_DESC);
+}
