@@ -21,6 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <drm.h>
+#include <drm_mode.h>
+
 #include "drm-back/drmdev.h"
 #include "drm-back/worker.h"
 #include "vdri/stat_wire.h"
@@ -239,6 +242,22 @@ static void send_encoded_reply(struct wconn *c, const struct wire_hdr *req,
 	worker_send(c, &rh, &iov, 1);
 }
 
+/* What the DRM tables cannot say, checked on the decoded call (drm_atomic.c). */
+static int drm_checks(struct wconn *c, struct wfile *f, const struct m_call *call)
+{
+	const char *why = NULL;
+	int r;
+
+	if (m_call_cmd(call) != DRM_IOCTL_MODE_ATOMIC || !f->drv)
+		return 0;
+	pthread_mutex_lock(&f->lock);
+	r = drm_atomic_check(f->fd, &f->props, m_call_arg(call), &why);
+	pthread_mutex_unlock(&f->lock);
+	if (r)
+		blog(LOG_W, "%s: %s: DRM_IOCTL_MODE_ATOMIC refused: %s", c->desc, f->name, why);
+	return r;
+}
+
 static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, struct wfile *f)
 {
 	struct m_limits lim = M_LIMITS_DEFAULT;
@@ -277,9 +296,12 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 		     f->name, d ? d->name : "flat", wi.cmd, strerror(-r));
 		goto out;
 	}
-	res = ioctl(f->fd, m_call_cmd(call), m_call_arg(call));
-	if (res < 0)
-		res = -errno;
+	res = drm_checks(c, f, call);
+	if (!res) {
+		res = ioctl(f->fd, m_call_cmd(call), m_call_arg(call));
+		if (res < 0)
+			res = -errno;
+	}
 	worker_file_update(w, f);
 	r = m_encode_reply(call, res, &out);
 	if (r) {

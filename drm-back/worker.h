@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "drm-back/backd.h"
+#include "drm-back/drm_atomic.h"
 
 enum wtag_kind { WT_CONN = 1, WT_FILE, WT_CTL, WT_JOBS };
 
@@ -53,6 +54,7 @@ struct wfile {
 	uint32_t revents; /* last readiness sent */
 	const struct vdri_class *cls;
 	const struct vdri_driver *drv; /* the driver's table, if the class has drivers */
+	struct drm_prop_cache props;   /* DRM: atomic property names seen (f->lock) */
 	char name[96];
 };
 
