@@ -383,6 +383,9 @@ static void op_lseek(struct wconn *c, const struct wire_hdr *h, struct wfile *f)
 	worker_reply(c, h, r < 0 ? -errno : r, NULL, 0);
 }
 
+/* Mappings up to this size keep a copy of what the guest has (PAGES_DIFF). */
+#define SEEN_MAX (256ull << 20)
+
 static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
 		    struct wfile *f)
 {
@@ -397,7 +400,8 @@ static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
 		worker_reply(c, h, -EINVAL, NULL, 0);
 		return;
 	}
-	addr = mmap(NULL, m.length, (int)m.prot, (int)m.flags, f->fd, (off_t)m.offset);
+	/* readable whatever the guest asked: page transfers read it */
+	addr = mmap(NULL, m.length, (int)m.prot | PROT_READ, (int)m.flags, f->fd, (off_t)m.offset);
 	map = addr == MAP_FAILED ? NULL : calloc(1, sizeof(*map));
 	if (!map) {
 		int e = addr == MAP_FAILED ? errno : ENOMEM;
@@ -411,6 +415,9 @@ static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
 	map->len = m.length;
 	map->owner = c;
 	map->file = f;
+	/* both copies start as zeros: the guest's is fresh anonymous memory */
+	map->seen = m.length <= SEEN_MAX ? calloc(1, m.length) : NULL;
+	pthread_mutex_init(&map->seen_lock, NULL);
 	pthread_mutex_lock(&w->lock);
 	f->refs++;
 	map->id = w->next_map++;
@@ -423,6 +430,8 @@ static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
 static void map_free(struct worker *w, struct wmap *m)
 {
 	munmap(m->addr, m->len);
+	free(m->seen);
+	pthread_mutex_destroy(&m->seen_lock);
 	worker_file_put(w, m->file);
 	free(m);
 }
@@ -493,12 +502,90 @@ static void op_pages(struct worker *w, struct wconn *c, const struct wire_hdr *h
 		worker_reply(c, h, -EINVAL, NULL, 0);
 		return;
 	}
+	pthread_mutex_lock(&m->seen_lock);
 	if (wr) {
 		memcpy((uint8_t *)m->addr + p.offset, (const uint8_t *)payload(h) + hdr, len);
+		if (m->seen)
+			memcpy(m->seen + p.offset, (const uint8_t *)payload(h) + hdr, len);
 		worker_reply(c, h, (int64_t)len, NULL, 0);
+	} else if (m->seen) {
+		/* one read of device memory: what is sent is what is recorded */
+		memcpy(m->seen + p.offset, (uint8_t *)m->addr + p.offset, len);
+		worker_reply(c, h, (int64_t)len, m->seen + p.offset, (uint32_t)len);
 	} else {
 		worker_reply(c, h, (int64_t)len, (uint8_t *)m->addr + p.offset, (uint32_t)len);
 	}
+	pthread_mutex_unlock(&m->seen_lock);
+	map_put(w, m);
+}
+
+/*
+ * Append the pages changed in [*pos, end) as runs to out (at most cap
+ * bytes); *pos advances past what was examined.  Caller holds seen_lock.
+ */
+static uint32_t diff_runs(struct wmap *m, uint64_t *pos, uint64_t end, uint8_t *out, uint32_t cap)
+{
+	const uint64_t pg = 4096;
+	const uint8_t *dev = m->addr;
+	uint32_t used = 0;
+	uint64_t p = *pos, e;
+
+	while (p < end) {
+		if (m->seen && !memcmp(dev + p, m->seen + p, pg)) {
+			p += pg;
+			continue;
+		}
+		if (cap - used < sizeof(struct wire_run) + pg)
+			break; /* the rest in the next request */
+		for (e = p + pg; e < end && cap - used - sizeof(struct wire_run) >= e + pg - p &&
+				 (!m->seen || memcmp(dev + e, m->seen + e, pg));
+		     e += pg)
+			;
+		struct wire_run r = {.offset = p, .length = (uint32_t)(e - p)};
+
+		memcpy(out + used, &r, sizeof(r));
+		memcpy(out + used + sizeof(r), dev + p, e - p);
+		if (m->seen)
+			memcpy(m->seen + p, out + used + sizeof(r), e - p);
+		used += (uint32_t)(sizeof(r) + (e - p));
+		p = e;
+	}
+	*pos = p;
+	return used;
+}
+
+/* PAGES_DIFF: what changed on this side since the guest last saw it. */
+static void op_pages_diff(struct worker *w, struct wconn *c, const struct wire_hdr *h)
+{
+	struct wire_pages p;
+	uint64_t end, pos;
+	uint32_t cap = w->cfg->max_frame - 128, used;
+	uint8_t *out;
+	struct wmap *m;
+
+	wire_take(&p, sizeof(p), payload(h), payload_len(h));
+	m = map_find(w, c, p.map_id, 0);
+	if (!m || (p.offset & 4095) || (p.length & 4095) ||
+	    vdri_add_overflow(p.offset, p.length, &end) || end > m->len) {
+		if (m)
+			map_put(w, m);
+		worker_reply(c, h, -EINVAL, NULL, 0);
+		return;
+	}
+	if (cap > WIRE_IO_MAX)
+		cap = WIRE_IO_MAX;
+	out = malloc(cap);
+	if (!out) {
+		map_put(w, m);
+		worker_reply(c, h, -ENOMEM, NULL, 0);
+		return;
+	}
+	pos = p.offset;
+	pthread_mutex_lock(&m->seen_lock);
+	used = diff_runs(m, &pos, end, out, cap);
+	pthread_mutex_unlock(&m->seen_lock);
+	worker_reply(c, h, (int64_t)(pos - p.offset), out, used);
+	free(out);
 	map_put(w, m);
 }
 
@@ -618,6 +705,9 @@ void ops_dispatch(struct worker *w, struct wconn *c, struct wire_hdr *h)
 	case WIRE_OP_PAGES_READ:
 	case WIRE_OP_PAGES_WRITE:
 		op_pages(w, c, h);
+		break;
+	case WIRE_OP_PAGES_DIFF:
+		op_pages_diff(w, c, h);
 		break;
 	case WIRE_OP_FORK:
 		op_fork(w, c, h);

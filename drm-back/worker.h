@@ -66,6 +66,13 @@ struct wmap {
 	struct wfile *file; /* holds a ref */
 	int users;    /* requests using it (worker.lock) */
 	int unlinked; /* munmapped or its connection closed: freed by the last user */
+	/*
+	 * What the guest's copy holds, as far as this side knows (PAGES_DIFF
+	 * sends only pages that differ); NULL for very large mappings, which
+	 * then always send everything.  Guarded by seen_lock.
+	 */
+	uint8_t *seen;
+	pthread_mutex_t seen_lock;
 	struct wmap *next;
 };
 

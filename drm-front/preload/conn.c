@@ -346,6 +346,7 @@ static int conn_hello(struct fconn *c, uint64_t session, uint64_t token)
 		if (!r) {
 			c->session = rep->session;
 			c->max_frame = rep->max_frame;
+			c->features = rep->features;
 		}
 	} else if (r >= 0) {
 		r = -ECONNRESET;

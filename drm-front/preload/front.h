@@ -89,6 +89,7 @@ struct fconn {
 	int refs;              /* the process's current-connection ref + rfiles + requests */
 	uint64_t session;
 	uint32_t max_frame;
+	uint64_t features; /* WIRE_FEAT_* agreed in HELLO (0 after exec: the basic set) */
 	pthread_mutex_t tx;
 	struct waiter *waiters; /* requests in flight (front_lock) */
 	uint32_t next_id;

@@ -354,6 +354,7 @@ struct fmap {
 };
 
 static struct fmap *fmaps; /* front_lock */
+#define MAPS_AT_ONCE 256 /* mappings one coherence point visits */
 
 static int pages_xfer(struct rfile *f, uint64_t id, uint64_t off, void *buf, size_t len, int wr)
 {
@@ -409,18 +410,71 @@ static int map_publish(struct fmap *m)
 	return r;
 }
 
+/* Apply one PAGES_DIFF reply covering [off, off + done): runs into shadow and guest copy. */
+static int diff_apply(struct fmap *m, uint64_t off, uint64_t done, const uint8_t *b, uint32_t blen)
+{
+	struct wire_run run;
+	uint32_t pos = 0;
+
+	while (pos < blen) {
+		if (blen - pos < sizeof(run))
+			return -EPROTO;
+		memcpy(&run, b + pos, sizeof(run));
+		pos += sizeof(run);
+		if (run.offset < off || run.offset > off + done || run.length > off + done - run.offset ||
+		    (run.offset & 4095) || (run.length & 4095) || run.length > blen - pos)
+			return -EPROTO;
+		memcpy(m->shadow + run.offset, b + pos, run.length);
+		memcpy(m->addr + run.offset, b + pos, run.length);
+		pos += run.length;
+	}
+	return 0;
+}
+
+/* Pull only the pages the backend says changed since we last saw them. */
+static int map_refresh_diff(struct fmap *m)
+{
+	uint64_t off = 0;
+	int64_t r = 0;
+
+	while (off < m->len && r >= 0) {
+		struct wire_pages p = {.map_id = m->id, .offset = off, .length = m->len - off};
+		struct iovec iov = {&p, sizeof(p)};
+		struct wire_hdr *rep = NULL;
+		const void *b;
+		uint32_t blen;
+
+		r = conn_call(m->f->conn, WIRE_OP_PAGES_DIFF, m->f->handle, &iov, 1, &rep);
+		if (r == 0 || r > (int64_t)(m->len - off))
+			r = -EPROTO; /* no progress, or past the end */
+		if (r > 0) {
+			b = reply_body(rep, &blen);
+			if (diff_apply(m, off, (uint64_t)r, b, blen))
+				r = -EPROTO;
+			else
+				off += (uint64_t)r;
+		}
+		free(rep);
+	}
+	return r < 0 ? (int)r : 0;
+}
+
 static int map_refresh(struct fmap *m)
 {
-	int r = pages_xfer(m->f, m->id, 0, m->shadow, m->len, 0);
+	int r;
 
-	if (r)
-		return r;
 	if (!(m->prot & PROT_WRITE))
 		mprotect(m->addr, m->len, PROT_READ | PROT_WRITE);
-	memcpy(m->addr, m->shadow, m->len);
+	if (m->f->conn->features & WIRE_FEAT_DIFF) {
+		r = map_refresh_diff(m);
+	} else {
+		r = pages_xfer(m->f, m->id, 0, m->shadow, m->len, 0);
+		if (!r)
+			memcpy(m->addr, m->shadow, m->len);
+	}
 	if (!(m->prot & PROT_WRITE))
 		mprotect(m->addr, m->len, m->prot);
-	return 0;
+	return r;
 }
 
 static void map_destroy(struct fmap *m)
@@ -442,15 +496,21 @@ static void map_put(struct fmap *m)
 		map_destroy(m);
 }
 
-/* Run fn on every mapping of f, each held by a use while fn runs. */
+/*
+ * Run fn on every mapping of f, each held by a use while fn runs.  For
+ * classes with descriptor-chosen coherence points (DRM) that is every
+ * mapping of the connection: a submission on one file may read a buffer
+ * mapped through another (a dma-buf, a second open of the device).
+ */
 static void maps_each(struct rfile *f, int (*fn)(struct fmap *))
 {
-	struct fmap *list[32];
+	int wide = f->cls && (f->cls->flags & VDRI_CLASS_SYNC_BY_DESC);
+	struct fmap *list[MAPS_AT_ONCE];
 	int n = 0;
 
 	pthread_mutex_lock(&front_lock);
-	for (struct fmap *m = fmaps; m && n < 32; m = m->next)
-		if (m->f == f) {
+	for (struct fmap *m = fmaps; m && n < MAPS_AT_ONCE; m = m->next)
+		if (m->f == f || (wide && m->f->conn == f->conn)) {
 			m->users++;
 			list[n++] = m;
 		}
@@ -491,7 +551,7 @@ void *fop_mmap(struct rfile *f, void *addr, size_t len, int prot, int flags, off
 	m->len = wm.length;
 	m->prot = prot;
 	m->f = f;
-	m->shadow = malloc(m->len);
+	m->shadow = calloc(1, m->len); /* zeros, like the fresh guest copy and the backend's record */
 	m->addr = real.mmap(addr, m->len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | (flags & MAP_FIXED), -1, 0);
 	if (m->shadow && m->addr != MAP_FAILED) {

@@ -45,7 +45,8 @@
 #define WIRE_FEAT_EVENTS (1ull << 0) /* readiness events */
 #define WIRE_FEAT_MMAP (1ull << 1)   /* mmap + page transfer */
 #define WIRE_FEAT_FORK (1ull << 2)   /* FORK tokens and attach */
-#define WIRE_FEAT_ALL (WIRE_FEAT_EVENTS | WIRE_FEAT_MMAP | WIRE_FEAT_FORK)
+#define WIRE_FEAT_DIFF (1ull << 3)   /* PAGES_DIFF */
+#define WIRE_FEAT_ALL (WIRE_FEAT_EVENTS | WIRE_FEAT_MMAP | WIRE_FEAT_FORK | WIRE_FEAT_DIFF)
 
 /* Header flags. */
 #define WIRE_F_REPLY 0x0001u
@@ -71,6 +72,7 @@ enum wire_op {
 	WIRE_OP_PAGES_READ = 15,
 	WIRE_OP_PAGES_WRITE = 16,
 	WIRE_OP_PING = 17,
+	WIRE_OP_PAGES_DIFF = 18,
 	WIRE_OP_COUNT
 };
 
@@ -210,6 +212,17 @@ struct wire_pages {
 	uint64_t map_id;
 	uint64_t offset; /* within the mapping, page aligned */
 	uint64_t length; /* PAGES_READ only; PAGES_WRITE carries data */
+};
+
+/*
+ * PAGES_DIFF reply body: runs of pages that changed since the guest last
+ * saw them, each a header and its bytes (length is a multiple of 4096, so
+ * the next header stays 8-aligned).  result = bytes of the range examined.
+ */
+struct wire_run {
+	uint64_t offset; /* within the mapping */
+	uint32_t length;
+	uint32_t reserved;
 };
 
 /* ---- encoding and decoding helpers (wire.c) ---------------------------- */
