@@ -56,10 +56,14 @@ TLIB := $(B)/lib/libvdri-testlib.a
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+# Programs run inside the driver VM and forwarded from the host (real libdrm, Mesa).
+VM_SRC := $(wildcard tests/vm/*.c)
+VM_BIN := $(patsubst tests/vm/%.c,$(B)/tests/vm/vdri-%,$(VM_SRC))
+VM_LIBS := -ldrm -lgbm -lEGL -lGLESv2
 
 
 .PHONY: all demo test test-quick check fuzz bench clean format-check cppcheck
-all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN)
+all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -99,9 +103,15 @@ $(B)/tests/unit/%: $(B)/obj/tests/unit/%.o $(TLIB) $(ISO_LIB) $(CORE_LIB)
 $(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(TLIB) $(ISO_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
+$(B)/bench/drm_ops: $(B)/obj/bench/drm_ops.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -ldrm
 $(B)/bench/%: $(B)/obj/bench/%.o $(TLIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lm
+$(B)/tests/vm/vdri-%: $(B)/obj/tests/vm/%.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(VM_LIBS)
 
 # The main job (see README.md).
 demo:

@@ -48,6 +48,7 @@ static const struct wire_op_info wire_ops[WIRE_OP_COUNT] = {
     [WIRE_OP_PAGES_WRITE] = {"PAGES_WRITE", __builtin_offsetof(struct wire_pages, length)},
     [WIRE_OP_PING] = {"PING", 0},
     [WIRE_OP_PAGES_DIFF] = {"PAGES_DIFF", sizeof(struct wire_pages)},
+    [WIRE_OP_SYSINFO] = {"SYSINFO", 0},
 };
 
 void wire_hdr_init(struct wire_hdr *h, uint16_t op, uint16_t flags, uint32_t id, uint32_t handle,

@@ -8,6 +8,7 @@
  * O_NONBLOCK here: blocking is the frontend's business (it waits for a
  * readiness event and retries), so no request can stall the session.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,6 +26,7 @@
 #include <drm_mode.h>
 
 #include "drm-back/drmdev.h"
+#include "drm-back/sysinfo.h"
 #include "drm-back/worker.h"
 #include "vdri/stat_wire.h"
 
@@ -383,6 +385,8 @@ static void op_lseek(struct wconn *c, const struct wire_hdr *h, struct wfile *f)
 	worker_reply(c, h, r < 0 ? -errno : r, NULL, 0);
 }
 
+#define SYSINFO_NODES 32 /* DRM nodes described to one guest */
+
 /* Mappings up to this size keep a copy of what the guest has (PAGES_DIFF). */
 #define SEEN_MAX (256ull << 20)
 
@@ -589,6 +593,41 @@ static void op_pages_diff(struct worker *w, struct wconn *c, const struct wire_h
 	map_put(w, m);
 }
 
+/*
+ * SYSINFO: the sysfs view (sysinfo.c) of the DRM nodes this guest may
+ * open, for libdrm's and Mesa's device discovery on the guest side.
+ */
+static void op_sysinfo(struct worker *w, struct wconn *c, const struct wire_hdr *h)
+{
+	const char *names[SYSINFO_NODES], *why;
+	struct dirent *de;
+	char store[SYSINFO_NODES][SYSINFO_NODE_MAX], path[16 + sizeof(de->d_name)];
+	size_t n = 0, len = 0;
+	char *out = NULL;
+	DIR *d = opendir("/dev/dri");
+	int r;
+
+	while (d && (de = readdir(d)) && n < SYSINFO_NODES) {
+		if (strncmp(de->d_name, "card", 4) && strncmp(de->d_name, "renderD", 7))
+			continue;
+		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
+		if (strlen(de->d_name) >= SYSINFO_NODE_MAX || iso_may_open(&w->cfg->policy, path, &why))
+			continue;
+		snprintf(store[n], sizeof(store[n]), "%s", de->d_name);
+		names[n] = store[n];
+		n++;
+	}
+	if (d)
+		closedir(d);
+	r = sysinfo_collect("", names, n, &out, &len);
+	if (!r && len + 128 > w->cfg->max_frame)
+		r = -E2BIG;
+	if (r)
+		blog(LOG_W, "%s: sysfs view of %zu DRM nodes: %s", c->desc, n, strerror(-r));
+	worker_reply(c, h, r ? r : (int64_t)len, r ? NULL : out, r ? 0 : (uint32_t)len);
+	free(out);
+}
+
 static void op_fork(struct worker *w, struct wconn *c, const struct wire_hdr *h)
 {
 	struct wire_fork_reply fr = {0};
@@ -708,6 +747,9 @@ void ops_dispatch(struct worker *w, struct wconn *c, struct wire_hdr *h)
 		break;
 	case WIRE_OP_PAGES_DIFF:
 		op_pages_diff(w, c, h);
+		break;
+	case WIRE_OP_SYSINFO:
+		op_sysinfo(w, c, h);
 		break;
 	case WIRE_OP_FORK:
 		op_fork(w, c, h);

@@ -186,6 +186,8 @@ ssize_t fop_write(struct rfile *f, const void *buf, size_t n, int64_t off);
 int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg);
 /* Learn the driver behind a forwarded fd of a class with drivers (drmdev.c). */
 void drmdev_probe(int fd);
+/* Let the sysfs view fetch the driver VM's DRM nodes on first use. */
+void drmdev_init(void);
 int fop_fstat(struct rfile *f, struct wire_stat *st);
 int fop_stat_path(const char *path, int nofollow, struct wire_stat *st);
 int64_t fop_lseek(struct rfile *f, int64_t off, int whence);

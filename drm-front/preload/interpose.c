@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "drm-front/preload/front.h"
+#include "drm-front/preload/sysview.h"
 #include "vdri/stat_wire.h"
 
 struct real_fns real;
@@ -103,6 +105,7 @@ __attribute__((constructor)) static void front_init(void)
 	front_fdmap_init();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 	ensure_config();
+	drmdev_init();
 }
 
 #define ENSURE_INIT()                                                                              \
@@ -119,12 +122,24 @@ static int want_forward(const char *path)
 	return path && path[0] == '/' && fcfg.nglobs && front_path_matches(path);
 }
 
+/*
+ * Paths of the driver VM's sysfs view (sysview.c) lead to the private
+ * mirror; it is read-only, as the attributes libdrm reads are.
+ */
 static int do_open(int dirfd, const char *path, int flags, mode_t mode)
 {
+	char sbuf[PATH_MAX];
+	const char *p;
+
 	ENSURE_INIT();
 	if (want_forward(path))
 		return ret_errno(fop_open(path, flags, mode));
-	return real.openat(dirfd, path, flags, mode);
+	p = sysview_map(path, sbuf, sizeof(sbuf));
+	if (p != path && (flags & O_ACCMODE) != O_RDONLY) {
+		errno = EACCES;
+		return -1;
+	}
+	return real.openat(dirfd, p, flags, mode);
 }
 
 #define OPEN_MODE(flags, mode)                                                                     \
@@ -574,8 +589,12 @@ static int stat_common(int dirfd, const char *path, struct stat *st, int flags)
 
 	if ((flags & AT_EMPTY_PATH) && path && !path[0])
 		return fstat_common(dirfd, st);
-	if (!want_forward(path))
-		return (int)syscall(SYS_newfstatat, dirfd, path, st, flags);
+	if (!want_forward(path)) {
+		char sbuf[PATH_MAX];
+
+		return (int)syscall(SYS_newfstatat, dirfd,
+				    sysview_map(path, sbuf, sizeof(sbuf)), st, flags);
+	}
 	r = fop_stat_path(path, !!(flags & AT_SYMLINK_NOFOLLOW), &ws);
 	if (r < 0)
 		return ret_errno(r);
@@ -697,8 +716,12 @@ FRONT_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask
 
 	ENSURE_INIT();
 	if (!((flags & AT_EMPTY_PATH) && !path[0] && rfile_is_forwarded(dirfd)) &&
-	    !want_forward(path))
-		return (int)syscall(SYS_statx, dirfd, path, flags, mask, sx);
+	    !want_forward(path)) {
+		char sbuf[PATH_MAX];
+
+		return (int)syscall(SYS_statx, dirfd, sysview_map(path, sbuf, sizeof(sbuf)), flags,
+				    mask, sx);
+	}
 	r = stat_common(dirfd, path, &st, flags);
 	if (r)
 		return r;
@@ -731,7 +754,12 @@ FRONT_EXPORT int access(const char *path, int mode)
 
 	ENSURE_INIT();
 	if (!want_forward(path))
-		return (int)syscall(SYS_faccessat, AT_FDCWD, path, mode);
+	{
+		char sbuf[PATH_MAX];
+
+		return (int)syscall(SYS_faccessat, AT_FDCWD,
+				    sysview_map(path, sbuf, sizeof(sbuf)), mode);
+	}
 	return stat_common(AT_FDCWD, path, &st, 0);
 }
 
@@ -740,7 +768,11 @@ FRONT_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 	struct stat st;
 
 	ENSURE_INIT();
-	if (!want_forward(path))
-		return (int)syscall(SYS_faccessat2, dirfd, path, mode, flags);
+	if (!want_forward(path)) {
+		char sbuf[PATH_MAX];
+
+		return (int)syscall(SYS_faccessat2, dirfd,
+				    sysview_map(path, sbuf, sizeof(sbuf)), mode, flags);
+	}
 	return stat_common(dirfd, path, &st, 0);
 }
