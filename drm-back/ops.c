@@ -244,6 +244,33 @@ static void send_encoded_reply(struct wconn *c, const struct wire_hdr *req,
 	worker_send(c, &rh, &iov, 1);
 }
 
+/*
+ * An ioctl on one DRM file can change another's readiness without waking
+ * anybody: attaching a fence to a buffer makes its dma-buf busy.  So after
+ * a DRM ioctl every file of the connection is polled again, and changes go
+ * out as events before the reply.
+ */
+static void update_conn_files(struct worker *w, struct wconn *c)
+{
+	struct wfile *files[64];
+	int n = 0;
+
+	pthread_mutex_lock(&w->lock);
+	for (uint32_t i = 0; i < c->nhandles && n < 64; i++) {
+		struct wfile *f = w->files[c->handles[i]];
+
+		if (f) {
+			f->refs++;
+			files[n++] = f;
+		}
+	}
+	pthread_mutex_unlock(&w->lock);
+	for (int i = 0; i < n; i++) {
+		worker_file_update(w, files[i]);
+		worker_file_put(w, files[i]);
+	}
+}
+
 /* What the DRM tables cannot say, checked on the decoded call (drm_atomic.c). */
 static int drm_checks(struct wconn *c, struct wfile *f, const struct m_call *call)
 {
@@ -304,7 +331,10 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 		if (res < 0)
 			res = -errno;
 	}
-	worker_file_update(w, f);
+	if (f->cls && (f->cls->flags & VDRI_CLASS_SYNC_BY_DESC))
+		update_conn_files(w, c);
+	else
+		worker_file_update(w, f);
 	r = m_encode_reply(call, res, &out);
 	if (r) {
 		res = r;

@@ -108,8 +108,12 @@ static void on_event(struct fconn *c, const struct wire_hdr *h)
 	const struct wire_event *ev = (const void *)(h + 1);
 
 	pthread_mutex_lock(&front_lock);
-	if (h->handle < c->nbyhandle && c->byhandle[h->handle])
+	if (h->handle < c->nbyhandle && c->byhandle[h->handle]) {
+		c->byhandle[h->handle]->evseq++;
 		rfile_set_revents_locked(c->byhandle[h->handle], vdri_le32(ev->revents));
+	} else {
+		c->missed[c->nmissed++ % 8] = h->handle;
+	}
 	pthread_mutex_unlock(&front_lock);
 }
 

@@ -75,6 +75,7 @@ struct rfile {
 	int nfds;         /* local fd numbers mapped to this rfile */
 	int refs;         /* nfds + operations in progress */
 	uint32_t revents; /* readiness mirror */
+	uint32_t evseq;   /* EVENTs applied so far (front_lock) */
 	int status;       /* F_GETFL as the guest sees it (access mode, O_NONBLOCK, ...) */
 	int dead;
 	const struct vdri_class *cls;
@@ -90,6 +91,13 @@ struct fconn {
 	uint64_t session;
 	uint32_t max_frame;
 	uint64_t features; /* WIRE_FEAT_* agreed in HELLO (0 after exec: the basic set) */
+	/*
+	 * Handles whose EVENT arrived before their file existed here (the reply
+	 * creating it was still on its way to the requesting thread): such a
+	 * file asks for its readiness once it exists (front_lock).
+	 */
+	uint32_t missed[8];
+	uint32_t nmissed;
 	pthread_mutex_t tx;
 	struct waiter *waiters; /* requests in flight (front_lock) */
 	uint32_t next_id;
@@ -184,6 +192,10 @@ int fop_open(const char *path, int flags, mode_t mode);
 ssize_t fop_read(struct rfile *f, void *buf, size_t n, int64_t off);
 ssize_t fop_write(struct rfile *f, const void *buf, size_t n, int64_t off);
 int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg);
+/* A file just made from a reply: fetch its readiness if an EVENT for it was missed. */
+void fop_file_created(int fd);
+/* Ask the backend for a forwarded fd's readiness now (after exec). */
+void fop_refresh_readiness(int fd);
 /* Learn the driver behind a forwarded fd of a class with drivers (drmdev.c). */
 void drmdev_probe(int fd);
 /* Let the sysfs view fetch the driver VM's DRM nodes on first use. */

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -70,8 +71,10 @@ int fop_open(const char *path, int flags, mode_t mode)
 	}
 	free(rep);
 	conn_put(c);
-	if (r >= 0)
+	if (r >= 0) {
+		fop_file_created((int)r);
 		drmdev_probe((int)r);
+	}
 	if (r == -EIO)
 		r = -ENODEV; /* the backend went away while opening */
 	return (int)r;
@@ -79,6 +82,59 @@ int fop_open(const char *path, int flags, mode_t mode)
 
 static void maps_publish(struct rfile *f);
 static void maps_refresh(struct rfile *f);
+
+/*
+ * Ask the backend for a file's readiness now.  An EVENT that arrives while
+ * the question is out is newer than the answer, so the answer is used only
+ * if none did.
+ */
+static void refresh_readiness(struct rfile *f)
+{
+	struct wire_poll p = {.events = POLLIN | POLLOUT | POLLPRI};
+	struct iovec iov = {&p, sizeof(p)};
+	struct wire_hdr *rep = NULL;
+	uint32_t seq;
+	int64_t r;
+
+	pthread_mutex_lock(&front_lock);
+	seq = f->evseq;
+	pthread_mutex_unlock(&front_lock);
+	r = conn_call(f->conn, WIRE_OP_POLL, f->handle, &iov, 1, &rep);
+	free(rep);
+	pthread_mutex_lock(&front_lock);
+	if (r >= 0 && f->evseq == seq)
+		rfile_set_revents_locked(f, (uint32_t)r);
+	pthread_mutex_unlock(&front_lock);
+}
+
+void fop_file_created(int fd)
+{
+	struct rfile *f = rfile_get(fd);
+	int missed = 0;
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&front_lock);
+	for (uint32_t i = 0; i < 8 && i < f->conn->nmissed; i++)
+		if (f->conn->missed[i] == f->handle) {
+			f->conn->missed[i] = 0;
+			missed = 1;
+		}
+	pthread_mutex_unlock(&front_lock);
+	if (missed)
+		refresh_readiness(f);
+	rfile_put(f);
+}
+
+void fop_refresh_readiness(int fd)
+{
+	struct rfile *f = rfile_get(fd);
+
+	if (f) {
+		refresh_readiness(f);
+		rfile_put(f);
+	}
+}
 
 ssize_t fop_read(struct rfile *f, void *buf, size_t n, int64_t off)
 {
@@ -199,6 +255,7 @@ static int32_t acc_new_file(void *ctx, uint32_t handle, const struct wire_file_i
 	if (g) {
 		g->drv = x->f->drv; /* a dma-buf or fence of the same device */
 		rfile_put(g);
+		fop_file_created(fd);
 	}
 	return fd;
 }

@@ -127,27 +127,6 @@ static int fd_is(int fd, const char *prefix)
 	return strncmp(target, prefix, strlen(prefix)) == 0;
 }
 
-/* Ask the backend for the file's readiness now: no event may come for a while. */
-static void refresh_readiness(struct fconn *c, int fd)
-{
-	struct wire_poll p = {.events = POLLIN | POLLOUT | POLLPRI};
-	struct iovec iov = {&p, sizeof(p)};
-	struct wire_hdr *rep = NULL;
-	struct rfile *f = rfile_get(fd);
-	int64_t r;
-
-	if (!f)
-		return;
-	r = conn_call(c, WIRE_OP_POLL, f->handle, &iov, 1, &rep);
-	free(rep);
-	if (r >= 0) {
-		pthread_mutex_lock(&front_lock);
-		rfile_set_revents_locked(f, (uint32_t)r);
-		pthread_mutex_unlock(&front_lock);
-	}
-	rfile_put(f);
-}
-
 static void restore_file(struct fconn *c, int fd, uint32_t handle, int status, const char *cls,
 			 const char *path)
 {
@@ -165,7 +144,7 @@ static void restore_file(struct fconn *c, int fd, uint32_t handle, int status, c
 		front_log("after exec: fd %d not restored: %s", fd, strerror(-r));
 		return;
 	}
-	refresh_readiness(c, fd);
+	fop_refresh_readiness(fd);
 	drmdev_probe(fd);
 }
 

@@ -106,7 +106,8 @@ static void fz_drop_handle(void *ctx, uint32_t handle)
 {
 }
 
-static const struct m_back_ops fz_back = {fz_handle_to_fd, fz_new_handle, fz_drop_handle, NULL};
+static const struct m_back_ops fz_back = {
+    .handle_to_fd = fz_handle_to_fd, .new_handle = fz_new_handle, .drop_handle = fz_drop_handle};
 
 /* ---- the guest: plain memory in one region; fds 0..63 are remote ------------ */
 
@@ -160,7 +161,12 @@ static void fz_drop_file(void *ctx, int32_t fd)
 
 static void fz_access(struct fz_guest *g, struct m_access *acc)
 {
-	*acc = (struct m_access){fz_read, fz_write, fz_fd_to_handle, fz_new_file, fz_drop_file, g};
+	*acc = (struct m_access){.read = fz_read,
+				 .write = fz_write,
+				 .fd_to_handle = fz_fd_to_handle,
+				 .new_file = fz_new_file,
+				 .drop_file = fz_drop_file,
+				 .ctx = g};
 }
 
 /* A guest nested call: two chunks, every kind of field in use. */
