@@ -200,6 +200,11 @@ const char *m_field_problem(const struct m_field *f, uint32_t size, uint32_t dir
 		return m_ptr_problem(f, size, dir);
 	case M_FD:
 		return m_fd_problem(f, size, dir);
+	case M_REFUSE:
+		if ((f->ptr_size != 1 && f->ptr_size != 2 && f->ptr_size != 4 && f->ptr_size != 8) ||
+		    !m_within(f->ptr_off, f->ptr_size, size))
+			return "refused field outside the struct or of a bad size";
+		return (dir & M_IN) ? NULL : "refused field in a struct the kernel does not read";
 	case M_TIME:
 		if (f->ptr_size != 8 || !m_within(f->ptr_off, 8, size))
 			return "time outside the struct or not 64-bit";
@@ -355,6 +360,11 @@ static int m_walk_struct(struct m_walk *w, const struct m_field *fields, const s
 		done.n++;
 		if (!m_field_active(f, s))
 			continue;
+		if (f->kind == M_REFUSE) {
+			if (m_get_uint(m_sloc_ptr(s) + f->ptr_off, f->ptr_size))
+				return -EINVAL;
+			continue;
+		}
 		if (f->kind == M_FD || f->kind == M_TIME) {
 			ret = m_walk_count(w, 0);
 			if (!ret)
@@ -439,14 +449,15 @@ static int m_overlap(uint32_t a, uint32_t alen, uint32_t b, uint32_t blen)
 }
 
 /*
- * Two variants of one fd field that can never both be active: the same
- * place, the same condition bits, different required values.
+ * Two variants of one field that can never both be active: the same
+ * condition bits, different required values (virtio_gpu fence_fd in, out
+ * or both; a pointer whose meaning depends on a parameter).  Only one of
+ * them ever reads or rewrites the bytes.
  */
 static int m_exclusive(const struct m_field *a, const struct m_field *b)
 {
-	return a->kind == M_FD && b->kind == M_FD && a->ptr_off == b->ptr_off && a->cond_val &&
-	       b->cond_val && a->cond_off == b->cond_off && a->cond_mask == b->cond_mask &&
-	       a->cond_val != b->cond_val;
+	return a->cond_val && b->cond_val && a->cond_off == b->cond_off &&
+	       a->cond_mask == b->cond_mask && a->cond_val != b->cond_val;
 }
 
 /*
@@ -460,7 +471,16 @@ static const char *m_list_overlap(const struct m_field *fields)
 	const struct m_field *a, *b;
 
 	for (a = fields; a->kind != M_END; a++) {
+		/*
+		 * A refused field only asks "zero or not", which rewriting keeps
+		 * (null stays null, a guest pointer becomes a local one), and it
+		 * rewrites nothing itself.
+		 */
+		if (a->kind == M_REFUSE)
+			continue;
 		for (b = fields; b->kind != M_END; b++) {
+			if (b->kind == M_REFUSE)
+				continue;
 			if (b != a && m_overlap(a->ptr_off, a->ptr_size, b->ptr_off, b->ptr_size) &&
 			    !m_exclusive(a, b))
 				return "two pointer or fd fields overlap";

@@ -5,13 +5,16 @@
 #   valgrind  unit tests under memcheck, and the fault tests with vdri-backd
 #             itself under memcheck
 #   fuzz      each libFuzzer target for FUZZ_SECONDS (default 10)
-#   static    cppcheck
+#   static    cppcheck, and a table entry with a wrong UAPI type must not build
+#   vm        the driver VM (QEMU/TCG, Debian kernel, virtio-vga-gl + vgem):
+#             appliance smoke test, then the DRM suite natively in the VM and
+#             forwarded from the host, compared (tests/vm/drm.sh)
 # Ends with one line: "N passed, N failed, N skipped" over every tier.
 # VDRI_TIERS="release asan" limits the tiers.
 set -u
 cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
-tiers=${VDRI_TIERS:-release asan valgrind fuzz static}
+tiers=${VDRI_TIERS:-release asan valgrind fuzz static vm}
 P=0 F=0 S=0
 
 add() { # add "N passed, N failed, N skipped" from the last line of $1
@@ -54,7 +57,12 @@ for t in $tiers; do
 		if ! command -v clang >/dev/null; then echo "clang missing: fuzz tier skipped"; S=$((S + 1)); continue; fi
 		one fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-10}" ;;
 	static)
-		if make -s cppcheck; then P=$((P + 1)); echo "PASS cppcheck"; else F=$((F + 1)); echo "FAIL cppcheck"; fi ;;
+		if make -s cppcheck; then P=$((P + 1)); echo "PASS cppcheck"; else F=$((F + 1)); echo "FAIL cppcheck"; fi
+		one table-check tests/static/table-check.sh ;;
+	vm)
+		make -s -j"$JOBS" VARIANT=release all >/dev/null || { F=$((F + 1)); continue; }
+		one vm-smoke tests/vm/smoke.sh
+		one vm-drm tests/vm/drm.sh build/release ;;
 	*) echo "unknown tier $t"; F=$((F + 1)) ;;
 	esac
 done

@@ -28,6 +28,12 @@ static const struct vdri_driver *const drm_drivers[] = {
     &vdri_drm_vgem,
     &vdri_drm_virtio_gpu,
     /* drivers checked against their UAPI headers only (no such device here) */
+    &vdri_drm_i915,
+    &vdri_drm_amdgpu,
+    &vdri_drm_xe,
+    &vdri_drm_nouveau,
+    &vdri_drm_msm,
+    &vdri_drm_panfrost,
     NULL,
 };
 

@@ -51,6 +51,9 @@ enum m_kind {
 		     * replaced it with a new one (virtio_gpu fence_fd) */
 	M_TIME,     /* s64 absolute CLOCK_MONOTONIC ns (syncobj waits): travels
 		     * relative, since the two machines' clocks differ */
+	M_REFUSE,   /* the call is refused (EINVAL) when the field (ptr_size bytes
+		     * at ptr_off) is non-zero while the condition holds: a
+		     * pointer or an option the descriptor cannot say safely */
 	M_KIND_COUNT
 };
 
@@ -353,6 +356,11 @@ void m_top(const struct m_ioctl *d, uint32_t cmd, uint32_t *size, uint32_t *dir)
 #define M_TIME_F(type, t)                                                                         \
 	{.kind = M_TIME, .dir = M_IN, .ptr_size = M_FIELD_SIZEOF(type, t),                       \
 	 .ptr_off = __builtin_offsetof(type, t), .name = #t}
+/* refuse the call when field is non-zero and (u32 flagsf & mask) == val (mask 0: always) */
+#define M_REFUSE_F(type, field, flagsf, mask, val)                                                \
+	{.kind = M_REFUSE, .dir = M_IN, .ptr_size = M_FIELD_SIZEOF(type, field),                 \
+	 .ptr_off = __builtin_offsetof(type, field), .cond_off = __builtin_offsetof(type, flagsf), \
+	 .cond_mask = (mask), .cond_val = (val), .name = #field " (refused)"}
 #define M_END_F {.kind = M_END}
 
 #endif /* VDRI_MARSHAL_H */
