@@ -62,7 +62,7 @@ VM_BIN := $(patsubst tests/vm/%.c,$(B)/tests/vm/vdri-%,$(VM_SRC))
 VM_LIBS := -ldrm -lgbm -lEGL -lGLESv2
 
 
-.PHONY: all demo test test-quick check fuzz bench clean format-check cppcheck
+.PHONY: all demo demo-host bench-drm test test-quick check fuzz bench clean format-check cppcheck
 all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN)
 
 $(B)/obj/%.o: %.c
@@ -116,6 +116,12 @@ $(B)/tests/vm/vdri-%: $(B)/obj/tests/vm/%.o
 # The main job (see README.md).
 demo:
 	@scripts/demo.sh
+# The forwarding core alone, on real host device files (no VM).
+demo-host:
+	@scripts/demo-host.sh
+# DRM operations and a Mesa frame loop, native vs forwarded, in the driver VM.
+bench-drm: all
+	@bench/drm.sh build/release
 
 # ---- tests -----------------------------------------------------------------
 # Every tier (release, asan, valgrind, fuzz, static): see tests/run-all.sh.

@@ -17,7 +17,7 @@ vm_start "$ROOT/bench/jobs/drm-bench-job.sh" "$tmp" --timeout 900
 rc=0
 vm_wait || rc=$?
 [ "$rc" -eq 0 ] || { echo "the benchmark VM failed ($rc); console:" >&2; tail -30 "$tmp/console.log" >&2; exit 1; }
-env_line="$(date -u +%Y-%m-%d), driver VM: QEMU $(qemu-system-x86_64 --version | head -1 | awk '{print $4}') TCG, 2 vCPUs ($(cat "$tmp/cpu.txt") host), kernel $(cat "$tmp/kernel.txt"), virtio-vga-gl (virgl on llvmpipe) + vgem; forwarded = libvdri-front.so -> vdri-backd over a unix socket in the same VM"
+env_line="$(date -u +%Y-%m-%d), driver VM: QEMU $(qemu-system-x86_64 --version | head -1 | awk '{print $4}') TCG, 2 vCPUs ("$(cat "$tmp/cpu.txt")") on a $(nproc)-core $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //') host, kernel $(cat "$tmp/kernel.txt"), virtio-vga-gl (virgl on llvmpipe) + vgem; forwarded = libvdri-front.so -> vdri-backd over a unix socket in the same VM"
 {
     echo "op,native_median_us,native_p99_us,forwarded_median_us,forwarded_p99_us,ratio"
     while read -r op nm np n; do
@@ -35,7 +35,11 @@ read -r ff fms < <(fps "$tmp/egl-forwarded.txt")
     echo "| operation | native median (p99) µs | forwarded median (p99) µs | forwarded / native |"
     echo "| --- | --- | --- | --- |"
     tail -n +2 "$OUT/drm_ops.csv" | while IFS=, read -r op nm np fm fp ratio; do
-        echo "| $op | $nm ($np) | $fm ($fp) | ${ratio}x |"
+        if [ "$nm" = error ]; then
+            echo "| $op | not supported by the driver | not supported | - |"
+        else
+            echo "| $op | $nm ($np) | $fm ($fp) | ${ratio}x |"
+        fi
     done
     echo "| Mesa GLES2 frame loop (64x64, virgl) | ${nms:-?} ms/frame (${nf:-?} fps) | ${fms:-?} ms/frame (${ff:-?} fps) | $(awk -v a="${nms:-0}" -v b="${fms:-0}" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')x |"
 } > "$OUT/drm_ops.md"
