@@ -643,7 +643,7 @@ static void op_sysinfo(struct worker *w, struct wconn *c, const struct wire_hdr 
 		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
 		if (strlen(de->d_name) >= SYSINFO_NODE_MAX || iso_may_open(&w->cfg->policy, path, &why))
 			continue;
-		snprintf(store[n], sizeof(store[n]), "%s", de->d_name);
+		memcpy(store[n], de->d_name, strlen(de->d_name) + 1); /* length checked above */
 		names[n] = store[n];
 		n++;
 	}

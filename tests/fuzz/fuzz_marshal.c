@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * fuzz_marshal.c - arbitrary request payloads against the backend decoder,
- * for every descriptor of every class, the synthetic nested descriptor and
+ * for every descriptor of every class and driver, the synthetic nested descriptor and
  * a flat call; every successful decode runs a fake kernel and builds a reply.
  *
  * Input: one selector byte, then the payload.  Selector bit 0 clear: the
@@ -57,6 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < (*c)->ntables; i++)
 			for (j = 0; j < (*c)->tables[i]->count; j++)
 				fz_one(&(*c)->tables[i]->ioctls[j], data[0], data + 1, len, buf);
+	for (c = vdri_classes; *c; c++)
+		for (const struct vdri_driver *const *d = (*c)->drivers; d && *d; d++)
+			for (j = 0; j < (*d)->table->count; j++)
+				fz_one(&(*d)->table->ioctls[j], data[0], data + 1, len, buf);
 	free(buf);
 	return 0;
 }
