@@ -29,42 +29,8 @@
 #include <xf86drm.h>
 
 #include "core/drm/uapi/virtgpu_drm.h"
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int open_node(const char *kind, const char *drv)
-{
-	char path[64];
-	int base = strcmp(kind, "card") ? 128 : 0;
-
-	for (int i = base; i < base + 8; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/%s%d", kind, i);
-		int fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		drmVersionPtr v = drmGetVersion(fd);
-		int ok = v && !strcmp(v->name, drv);
-
-		drmFreeVersion(v);
-		if (ok)
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
+#include "tests/vm/dri_node.h"
+#include "bench/bench_util.h"
 
 typedef int (*op_fn)(int fd);
 
@@ -89,7 +55,7 @@ static void measure(const char *name, op_fn fn, int fd, int n)
 		}
 		t[i] = now_us() - t0;
 	}
-	qsort(t, (size_t)n, sizeof(double), cmp);
+	qsort(t, (size_t)n, sizeof(double), cmp_double);
 	printf("%s %.1f %.1f %d\n", name, t[n / 2], t[n * 99 / 100], n);
 	fflush(stdout);
 	free(t);
@@ -172,7 +138,7 @@ static int op_getparam(int fd)
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 500;
-	int vgem = open_node("card", "vgem"), vg = open_node("renderD", "virtio_gpu");
+	int vgem = dri_open_node("card", "vgem"), vg = dri_open_node("renderD", "virtio_gpu");
 
 	measure("getparam", op_getparam, vg, n);
 	measure("gem_create_close", op_gem, vgem, n);

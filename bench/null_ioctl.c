@@ -19,21 +19,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "bench/bench_util.h"
 
 struct result {
 	double median, p99, mean, secs;
@@ -108,7 +94,7 @@ static void measure(int iters, int warmup, struct result *r)
 		sum += s[i];
 	}
 	r->secs = (now_us() - t0) / 1e6;
-	qsort(s, (size_t)iters, sizeof(double), cmp);
+	qsort(s, (size_t)iters, sizeof(double), cmp_double);
 	r->median = s[iters / 2];
 	r->p99 = s[(int)(iters * 0.99)];
 	r->mean = sum / iters;
@@ -163,7 +149,7 @@ int main(int argc, char **argv)
 			ops += iters / res[c].secs;
 			mean += res[c].mean / clients;
 		}
-		qsort(med, (size_t)clients, sizeof(double), cmp);
+		qsort(med, (size_t)clients, sizeof(double), cmp_double);
 		printf("%.2f %.2f %.2f %.0f\n", med[clients / 2], p99, mean, ops);
 	}
 	return 0;

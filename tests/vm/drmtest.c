@@ -32,6 +32,7 @@
 
 #include "core/drm/uapi/vgem_drm.h"
 #include "core/drm/uapi/virtgpu_drm.h"
+#include "tests/vm/dri_node.h"
 
 static int failures;
 
@@ -48,28 +49,6 @@ static int failures;
 static int xioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
-}
-
-/* The first node of that kind ("card" or "renderD") whose driver is drv. */
-static int open_node(const char *kind, const char *drv)
-{
-	char path[64];
-	int base = strcmp(kind, "card") ? 128 : 0;
-
-	for (int i = base; i < base + 8; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/%s%d", kind, i);
-		int fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		drmVersionPtr v = drmGetVersion(fd);
-		int ok = v && !strcmp(v->name, drv);
-
-		drmFreeVersion(v);
-		if (ok)
-			return fd;
-		close(fd);
-	}
-	return -1;
 }
 
 static void fill(uint8_t *p, size_t n, uint8_t seed)
@@ -93,7 +72,7 @@ static void check_version(void)
 	static const char *const drivers[] = {"virtio_gpu", "vgem"};
 
 	for (unsigned i = 0; i < 2; i++) {
-		int fd = open_node("card", drivers[i]);
+		int fd = dri_open_node("card", drivers[i]);
 		drmVersionPtr v = fd >= 0 ? drmGetVersion(fd) : NULL;
 		uint64_t cap = 0;
 
@@ -123,7 +102,7 @@ static int dmabuf_sync(int fd, uint64_t flags)
 /* vgem: dumb buffer, mmap patterns both ways, PRIME between two opens, fences. */
 static void check_vgem(void)
 {
-	int a = open_node("card", "vgem"), b = open_node("card", "vgem");
+	int a = dri_open_node("card", "vgem"), b = dri_open_node("card", "vgem");
 	struct drm_mode_create_dumb cd = {.width = 256, .height = 64, .bpp = 32};
 	struct drm_mode_map_dumb md = {0};
 	uint32_t hb = 0;
@@ -198,7 +177,7 @@ static int64_t now_ns(void)
 /* syncobj: wait with a timeout, signal, export/import, timeline query. */
 static void check_syncobj(void)
 {
-	int fd = open_node("card", "virtio_gpu");
+	int fd = dri_open_node("card", "virtio_gpu");
 	uint32_t h = 0, h2 = 0, first = 0;
 	int sfd = -1;
 
@@ -251,7 +230,7 @@ static void check_syncobj(void)
 /* virtio_gpu: params, a resource, map, transfers, submissions with fences. */
 static void check_virtio(void)
 {
-	int fd = open_node("renderD", "virtio_gpu");
+	int fd = dri_open_node("renderD", "virtio_gpu");
 	int v3d = 0, out_fence = -1, out2 = -1;
 
 	EXPECT(fd >= 0, "no virtio_gpu render node");
@@ -330,7 +309,7 @@ static void check_virtio(void)
 /* KMS: resources and properties as libdrm reads them, a dumb modeset, a flip event. */
 static void check_kms(void)
 {
-	int fd = open_node("card", "virtio_gpu");
+	int fd = dri_open_node("card", "virtio_gpu");
 	drmModeResPtr res;
 
 	if (fd < 0)
@@ -417,7 +396,7 @@ static void check_kms(void)
 /* Bad input: the same errors natively and forwarded. */
 static void check_bad_input(void)
 {
-	int fd = open_node("card", "virtio_gpu");
+	int fd = dri_open_node("card", "virtio_gpu");
 	uint32_t ids[4];
 
 	if (fd < 0)

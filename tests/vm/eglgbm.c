@@ -20,29 +20,10 @@
 #include <GLES2/gl2.h>
 #include <gbm.h>
 #include <xf86drm.h>
+#include "tests/vm/dri_node.h"
 
 #define W 64
 #define H 64
-
-static int open_render(const char *drv)
-{
-	char path[64];
-
-	for (int i = 128; i < 136; i++) {
-		snprintf(path, sizeof(path), "/dev/dri/renderD%d", i);
-		int fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		drmVersionPtr v = drmGetVersion(fd);
-		int ok = v && !strcmp(v->name, drv);
-
-		drmFreeVersion(v);
-		if (ok)
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
 
 static GLuint shader(GLenum type, const char *src)
 {
@@ -110,7 +91,7 @@ static int check_pixels(void)
 int main(int argc, char **argv)
 {
 	int frames = argc > 1 ? atoi(argv[1]) : 0;
-	int fd = open_render("virtio_gpu");
+	int fd = dri_open_node("renderD", "virtio_gpu");
 	struct gbm_device *gbm;
 	EGLDisplay dpy;
 	EGLConfig cfg;
