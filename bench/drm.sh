@@ -26,6 +26,7 @@ env_line="$(date -u +%Y-%m-%d), driver VM: QEMU $(qemu-system-x86_64 --version |
         echo "$op,$nm,$np,$fm,$fp,$ratio"
     done < "$tmp/native.txt"
 } > "$OUT/drm_ops.csv"
+read -r floor_med floor_p99 _ < "$tmp/floor.txt" || true
 fps() { sed -n 's/^~frames.*: \([0-9.]*\) fps, \([0-9.]*\) ms\/frame/\1 \2/p' "$1"; }
 read -r nf nms < <(fps "$tmp/egl-native.txt")
 read -r ff fms < <(fps "$tmp/egl-forwarded.txt")
@@ -41,6 +42,7 @@ read -r ff fms < <(fps "$tmp/egl-forwarded.txt")
             echo "| $op | $nm ($np) | $fm ($fp) | ${ratio}x |"
         fi
     done
+    echo "| (floor: unix socket ping-pong between two processes, no vdri) | - | ${floor_med:-?} (${floor_p99:-?}) | - |"
     echo "| Mesa GLES2 frame loop (64x64, virgl) | ${nms:-?} ms/frame (${nf:-?} fps) | ${fms:-?} ms/frame (${ff:-?} fps) | $(awk -v a="${nms:-0}" -v b="${fms:-0}" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')x |"
 } > "$OUT/drm_ops.md"
 cat "$OUT/drm_ops.md"

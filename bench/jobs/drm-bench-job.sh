@@ -17,6 +17,8 @@ fwd() {
 grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' > "$out/cpu.txt"
 uname -r > "$out/kernel.txt"
 "$BUILD/bench/drm_ops" "$ITER" > "$out/native.txt" 2>&1
+# the floor in this VM: a 64-byte ping-pong between two processes, no vdri
+"$BUILD/bench/null_ioctl" -p -n 2000 > "$out/floor.txt" 2>&1
 fwd "$BUILD/bench/drm_ops" "$ITER" > "$out/forwarded.txt" 2>&1
 "$BUILD/tests/vm/vdri-eglgbm" "$FRAMES" > "$out/egl-native.txt" 2>&1
 fwd "$BUILD/tests/vm/vdri-eglgbm" "$FRAMES" > "$out/egl-forwarded.txt" 2>&1
