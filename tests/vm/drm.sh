@@ -39,7 +39,7 @@ ok "driver VM up, native suite run, vdri-backd listening ($(($(date +%s) - t0)) 
 card="$(awk '$3 == "virtio_gpu" && $2 ~ /^card/ {print "/dev/dri/" $2; exit}' "$out/nodes.txt")"
 (
     export LD_PRELOAD="$BUILD/lib/libvdri-front.so" VDRI_ADDR="tcp:127.0.0.1:$port"
-    export VDRI_PATHS='/dev/dri/*' VDRI_NAME=host-guest BUILD CARD="$card"
+    export VDRI_PATHS='/dev/dri/*' VDRI_NAME=host-guest BUILD CARD="$card" VDRI_PEER_DIR="$out/peer"
     "$ROOT/tests/vm/run-suite.sh" "$out/forwarded"
 ) > "$out/forwarded.log" 2>&1
 touch "$out/done"

@@ -427,6 +427,103 @@ static void check_bad_input(void)
 	close(fd);
 }
 
+/*
+ * A buffer shared with a process of the driver VM itself (a "device-side"
+ * writer): this side writes a pattern, publishes it, and names the buffer
+ * (GEM_FLINK); the peer, run natively in the driver VM by the test job
+ * (vdri-drmtest --peer NAME), opens the name, checks the pattern, writes
+ * its own into the second page; this side makes device writes visible
+ * (DMA_BUF_IOCTL_SYNC START) and checks.  Natively both are plain
+ * processes of one machine; forwarded, the pages cross the wire both ways.
+ * Needs VDRI_PEER_DIR (the job's request/answer folder); skipped without.
+ */
+static int wait_file(const char *path, int secs)
+{
+	for (int i = 0; i < secs * 20; i++) {
+		if (!access(path, F_OK))
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void check_peer(void)
+{
+	const char *dir = getenv("VDRI_PEER_DIR");
+	struct drm_mode_create_dumb cd = {.width = 64, .height = 64, .bpp = 32};
+	char req[512], ack[512], tmp[512], line[128] = "";
+	int fd = dri_open_node("card", "vgem"), dmabuf = -1;
+	struct drm_gem_flink fl = {0};
+	FILE *f;
+
+	if (!dir || fd < 0) {
+		SAY("peer: skipped (%s)", dir ? "no vgem" : "no VDRI_PEER_DIR");
+		return;
+	}
+	snprintf(req, sizeof(req), "%s/req", dir);
+	snprintf(tmp, sizeof(tmp), "%s/req.tmp", dir);
+	snprintf(ack, sizeof(ack), "%s/ack", dir);
+	unlink(ack);
+	EXPECT(!xioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd), "create");
+	struct drm_mode_map_dumb md = {.handle = cd.handle};
+	EXPECT(!xioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &md), "map");
+	uint8_t *p = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)md.offset);
+	EXPECT(p != MAP_FAILED, "mmap");
+	if (p == MAP_FAILED)
+		return;
+	fill(p, cd.size, 5);
+	EXPECT(!drmPrimeHandleToFD(fd, cd.handle, DRM_CLOEXEC | DRM_RDWR, &dmabuf), "export");
+	EXPECT(!dmabuf_sync(dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_WRITE), "publish");
+	fl.handle = cd.handle;
+	EXPECT(!xioctl(fd, DRM_IOCTL_GEM_FLINK, &fl), "flink");
+	f = fopen(tmp, "w");
+	if (f) {
+		fprintf(f, "%u %llu\n", fl.name, (unsigned long long)cd.size);
+		fclose(f);
+		rename(tmp, req);
+	}
+	if (wait_file(ack, 60)) {
+		EXPECT(0, "the peer did not answer");
+	} else if ((f = fopen(ack, "r"))) {
+		if (!fgets(line, sizeof(line), f))
+			line[0] = '\0';
+		fclose(f);
+		line[strcspn(line, "\n")] = '\0';
+	}
+	SAY("peer in the driver VM: %s", line);
+	EXPECT(!dmabuf_sync(dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ), "refresh");
+	SAY("peer's page visible here: %s, own pages kept: %s",
+	    same(p + 4096, 4096, 77) ? "ok" : "bad",
+	    same(p, 4096, 5) && same(p + 8192, cd.size - 8192, (uint8_t)(5 + 8192 * 7)) ? "ok"
+										       : "bad");
+	munmap(p, cd.size);
+	close(dmabuf);
+	close(fd);
+}
+
+/* The peer side (run natively in the driver VM): open the name, check, write page 2. */
+static int peer_main(const char *name_s, const char *size_s)
+{
+	struct drm_gem_open op = {.name = (uint32_t)strtoul(name_s, NULL, 10)};
+	uint64_t size = strtoull(size_s, NULL, 10);
+	int fd = dri_open_node("card", "vgem");
+	uint8_t *p;
+
+	if (fd < 0 || xioctl(fd, DRM_IOCTL_GEM_OPEN, &op) || op.size != size)
+		return printf("cannot open the buffer\n"), 1;
+	struct drm_mode_map_dumb md = {.handle = op.handle};
+	if (xioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &md))
+		return printf("cannot map the buffer\n"), 1;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)md.offset);
+	if (p == MAP_FAILED)
+		return printf("mmap failed\n"), 1;
+	printf("saw the pattern %s, wrote page 2\n", same(p, size, 5) ? "ok" : "BAD");
+	fill(p + 4096, 4096, 77);
+	munmap(p, size);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -434,8 +531,11 @@ int main(int argc, char **argv)
 		void (*fn)(void);
 	} checks[] = {{"version", check_version}, {"vgem", check_vgem},
 		      {"syncobj", check_syncobj}, {"virtio", check_virtio},
-		      {"kms", check_kms},         {"bad", check_bad_input}};
+		      {"kms", check_kms},         {"bad", check_bad_input},
+		      {"peer", check_peer}};
 
+	if (argc == 4 && !strcmp(argv[1], "--peer"))
+		return peer_main(argv[2], argv[3]);
 	for (unsigned i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		int want = argc < 2;
 

@@ -11,6 +11,24 @@ cp /run/vdri-drm.txt "$out/nodes.txt"
 CARD="/dev/dri/$(awk '$3 == "virtio_gpu" && $2 ~ /^card/ {print $2; exit}' /run/vdri-drm.txt)"
 export CARD
 
+# The peer: a native process of this VM that opens a buffer a test names
+# (GEM flink), checks it and writes into it (drmtest's "peer" check, run
+# natively here and forwarded from the host; requests come as files).
+mkdir -p "$out/peer"
+(
+    while [ ! -e "$out/done" ]; do
+        if [ -e "$out/peer/req" ]; then
+            set -- $(cat "$out/peer/req")
+            rm -f "$out/peer/req"
+            "$BUILD/tests/vm/vdri-drmtest" --peer "$1" "$2" > "$out/peer/ack.tmp" 2>&1
+            mv "$out/peer/ack.tmp" "$out/peer/ack"
+        fi
+        sleep 0.05
+    done
+) &
+peer=$!
+export VDRI_PEER_DIR="$out/peer"
+
 # natively (these outputs are what the forwarded ones must equal)
 if [ -z "${SERVE_ONLY:-}" ]; then
     "$ROOT/tests/vm/run-suite.sh" "$out/native" > "$out/native.log" 2>&1
@@ -37,4 +55,8 @@ done
 kill -TERM $pid 2>/dev/null
 wait $pid
 echo "drm-job: backend exited ($?)"
-[ -e "$out/done" ]
+hostdone=0
+[ -e "$out/done" ] && hostdone=1
+touch "$out/done"   # stops the peer
+wait $peer
+[ $hostdone = 1 ]
