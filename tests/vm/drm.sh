@@ -42,6 +42,36 @@ card="$(awk '$3 == "virtio_gpu" && $2 ~ /^card/ {print "/dev/dri/" $2; exit}' "$
     export VDRI_PATHS='/dev/dri/*' VDRI_NAME=host-guest BUILD CARD="$card" VDRI_PEER_DIR="$out/peer"
     "$ROOT/tests/vm/run-suite.sh" "$out/forwarded"
 ) > "$out/forwarded.log" 2>&1
+# Fault containment: the backend is killed (SIGKILL) under a guest rendering
+# 3000 frames (about 15 s when all is well); its forwarded calls must fail at
+# once (Mesa reports the errors and goes on) so that it ends, never hangs.
+(
+    export LD_PRELOAD="$BUILD/lib/libvdri-front.so" VDRI_ADDR="tcp:127.0.0.1:$port"
+    export VDRI_PATHS='/dev/dri/*'
+    exec "$BUILD/tests/vm/vdri-eglgbm" 3000
+) > "$out/fault.txt" 2>&1 &
+gpid=$!
+sleep 3
+if kill -0 $gpid 2>/dev/null; then
+    touch "$out/kill-backd"
+    t1=$(date +%s)
+    while kill -0 $gpid 2>/dev/null && [ $(($(date +%s) - t1)) -lt 30 ]; do sleep 0.2; done
+    if kill -0 $gpid 2>/dev/null; then
+        kill -KILL $gpid
+        bad "a guest rendering when its backend is killed still runs after 30 s"
+    else
+        wait $gpid
+        st=$?
+        if grep -q "error" "$out/fault.txt"; then
+            ok "a guest rendering when its backend is killed sees errors and ends in $(($(date +%s) - t1)) s (status $st)"
+        else
+            bad "the rendering guest ended (status $st) without seeing an error: was the backend killed?"
+        fi
+    fi
+else
+    wait $gpid
+    bad "the rendering guest ended before the backend was killed (status $?): $(tail -3 "$out/fault.txt")"
+fi
 touch "$out/done"
 rc=0
 vm_wait || rc=$?
