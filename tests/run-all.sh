@@ -62,7 +62,15 @@ for t in $tiers; do
 	vm)
 		make -s -j"$JOBS" VARIANT=release all >/dev/null || { F=$((F + 1)); continue; }
 		one vm-smoke tests/vm/smoke.sh
-		one vm-drm tests/vm/drm.sh build/release ;;
+		one vm-drm tests/vm/drm.sh build/release
+		# the same with the backend (in the VM) and the frontend built with ASan+UBSan
+		if make -s -j"$JOBS" VARIANT=asan all >/dev/null; then
+			VDRI_ASAN_PRELOAD=$(gcc -print-file-name=libasan.so) \
+			ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+				one vm-drm-asan tests/vm/drm.sh build/asan
+		else
+			F=$((F + 1))
+		fi ;;
 	*) echo "unknown tier $t"; F=$((F + 1)) ;;
 	esac
 done

@@ -6,6 +6,8 @@
 # and print the same lines (lines starting with "~" are timings or known,
 # documented differences: shown, not compared).
 #   tests/vm/drm.sh [BUILD_DIR]      (default build/release)
+# With an ASan build, set VDRI_ASAN_PRELOAD to the ASan runtime (run-all.sh
+# does): the backend in the VM and the frontend on the host both run under it.
 # Ends with "N passed, N failed, N skipped".
 set -u
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -25,7 +27,11 @@ fi
 out="$(mktemp -d /tmp/vdri-vm-drm.XXXXXX)"
 trap 'vm_kill; [ -n "${VDRI_KEEP_LOGS:-}" ] || rm -rf "$out"' EXIT
 printf 'BUILD=%s\nROOT=%s\n' "$BUILD" "$ROOT" > "$out/job.env"
+# ASan builds: Mesa's own leaks are not ours; the backend's are (see below)
+echo "ASAN_OPTIONS=detect_leaks=0" >> "$out/job.env"
 port="$(vm_free_port)"
+# an ASan build of the frontend needs the ASan runtime loaded first
+PRELOAD="${VDRI_ASAN_PRELOAD:+$VDRI_ASAN_PRELOAD:}$BUILD/lib/libvdri-front.so"
 t0=$(date +%s)
 vm_start "$ROOT/tests/vm/jobs/drm-job.sh" "$out" --port "$port" --timeout 600
 if ! vm_wait_file "$out/ready" 400; then
@@ -38,7 +44,7 @@ ok "driver VM up, native suite run, vdri-backd listening ($(($(date +%s) - t0)) 
 
 card="$(awk '$3 == "virtio_gpu" && $2 ~ /^card/ {print "/dev/dri/" $2; exit}' "$out/nodes.txt")"
 (
-    export LD_PRELOAD="$BUILD/lib/libvdri-front.so" VDRI_ADDR="tcp:127.0.0.1:$port"
+    export LD_PRELOAD="$PRELOAD" VDRI_ADDR="tcp:127.0.0.1:$port"
     export VDRI_PATHS='/dev/dri/*' VDRI_NAME=host-guest BUILD CARD="$card" VDRI_PEER_DIR="$out/peer"
     "$ROOT/tests/vm/run-suite.sh" "$out/forwarded"
 ) > "$out/forwarded.log" 2>&1
@@ -46,7 +52,7 @@ card="$(awk '$3 == "virtio_gpu" && $2 ~ /^card/ {print "/dev/dri/" $2; exit}' "$
 # 3000 frames (about 15 s when all is well); its forwarded calls must fail at
 # once (Mesa reports the errors and goes on) so that it ends, never hangs.
 (
-    export LD_PRELOAD="$BUILD/lib/libvdri-front.so" VDRI_ADDR="tcp:127.0.0.1:$port"
+    export LD_PRELOAD="$PRELOAD" VDRI_ADDR="tcp:127.0.0.1:$port"
     export VDRI_PATHS='/dev/dri/*'
     exec "$BUILD/tests/vm/vdri-eglgbm" 3000
 ) > "$out/fault.txt" 2>&1 &
@@ -104,6 +110,14 @@ grep -q "picture: ok" "$out/native/eglgbm.txt" && grep -q "picture: ok" "$out/fo
     grep -q "renderer is virgl: yes" "$out/forwarded/eglgbm.txt" &&
     ok "Mesa (virgl) rendered the checked picture natively and forwarded" ||
     bad "Mesa picture check"
+# sanitizer reports (ASan builds): the backend in the VM, the frontend here
+if grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$out/backd.log" \
+        "$out"/forwarded/*.txt > "$out/san.txt" 2>/dev/null; then
+    bad "sanitizer reports in: $(tr '\n' ' ' < "$out/san.txt")"
+    grep -hE -A12 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" $(cat "$out/san.txt") | head -40
+else
+    ok "no sanitizer reports from the backend or the frontend"
+fi
 grep -q "done failures=0" "$out/forwarded/drmtest.txt" && ok "drmtest: no failures forwarded" ||
     bad "drmtest forwarded failures: $(grep -c '^FAIL' "$out/forwarded/drmtest.txt")"
 summary

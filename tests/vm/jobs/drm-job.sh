@@ -45,7 +45,7 @@ max-frame 16M
 log stderr
 ready-file $out/ready
 CONF
-"$BUILD/bin/vdri-backd" -v -c /tmp/backd.conf 2> "$out/backd.log" &
+ASAN_OPTIONS=detect_leaks=1 "$BUILD/bin/vdri-backd" -v -c /tmp/backd.conf 2> "$out/backd.log" &
 pid=$!
 n=0
 while [ ! -e "$out/done" ] && [ $n -lt "${SERVE_TENTHS:-3000}" ]; do
