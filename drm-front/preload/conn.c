@@ -205,7 +205,7 @@ static void role_release_locked(struct fconn *c, int r, const char *why)
  * at once when a thread waits for readiness), so a busy requester never
  * has to pull it out of its poll.
  */
-#define BG_GRACE_NS 1000000
+#define BG_GRACE_NS 5000000 /* each wake-up costs a request's worth under emulation */
 
 static void bg_wait(struct fconn *c)
 {
