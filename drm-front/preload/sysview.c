@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -419,6 +420,31 @@ static void remove_tree(const char *root)
 	rmdir(root);
 }
 
+/*
+ * Trees whose process is gone (it exec'd, or was killed before its exit
+ * handler ran) are removed by the next process that builds one.  Their
+ * names carry the owner's pid; only trees of this user are considered.
+ */
+static void remove_stale(const char *tmp)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(tmp);
+	long pid;
+
+	while (d && (de = readdir(d))) {
+		if (sscanf(de->d_name, "vdri-sys.%ld.", &pid) != 1 || pid <= 0 ||
+		    !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", tmp, de->d_name);
+		if (!lstat(path, &st) && S_ISDIR(st.st_mode) && st.st_uid == getuid())
+			remove_tree(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 static int make_root(struct view *v)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -426,7 +452,8 @@ static int make_root(struct view *v)
 
 	if (!tmp || tmp[0] != '/' || strlen(tmp) > 256)
 		tmp = "/tmp";
-	snprintf(tmpl, sizeof(tmpl), "%s/vdri-sys.XXXXXX", tmp);
+	remove_stale(tmp);
+	snprintf(tmpl, sizeof(tmpl), "%s/vdri-sys.%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(tmpl))
 		return -errno;
 	/* The kernel reports resolved paths: keep the root in that form. */

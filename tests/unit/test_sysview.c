@@ -325,6 +325,34 @@ TEST(tree_removed_by_reset)
 	cleanup();
 }
 
+/* A tree left by a process that is gone (exec, SIGKILL) goes with the next build. */
+TEST(stale_trees_of_dead_processes_removed)
+{
+	char stale[PATH_MAX + 64], live[PATH_MAX + 64];
+	pid_t dead = fork();
+
+	if (dead == 0)
+		_exit(0);
+	CHECK(dead > 0 && waitpid(dead, NULL, 0) == dead);
+	make_fake_sysfs(); /* sets TMPDIR to this test's folder */
+	snprintf(stale, sizeof(stale), "%s/vdri-sys.%ld.AbCdEf", tmpdir, (long)dead);
+	snprintf(live, sizeof(live), "%s/vdri-sys.%ld.XyZ123", tmpdir, (long)getppid());
+	CHECK_OK(mkdir(stale, 0700));
+	CHECK_OK(mkdir(live, 0700));
+	{
+		size_t len;
+		char *m = collect_fake(&len);
+
+		CHECK_EQ(sysview_install(m, len), 0);
+		free(m);
+	}
+	CHECK_ERRNO(access(stale, F_OK), ENOENT);
+	CHECK_OK(access(live, F_OK)); /* its owner still runs */
+	CHECK_OK(rmdir(live));
+	sysview_reset();
+	cleanup();
+}
+
 static void expect_rejected(const char *m, size_t len)
 {
 	int r = sysview_install(m, len);
