@@ -100,8 +100,13 @@ static void pending_drop(int i, const char *why, int reply_errno)
 {
 	struct pending *p = pend[i];
 
+	/*
+	 * A serial port with nobody at the host end reads as closed at once
+	 * and is reopened every second: that is waiting, not a fault.
+	 */
 	if (why)
-		blog(LOG_W, "%s: %s; connection closed", p->ho.peer.desc, why);
+		blog(p->ho.serial_tag >= 0 && !reply_errno ? LOG_D : LOG_W,
+		     "%s: %s; connection closed", p->ho.peer.desc, why);
 	if (reply_errno) {
 		const struct wire_hdr *h = (const void *)p->ho.hello;
 

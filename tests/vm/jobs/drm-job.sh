@@ -35,7 +35,11 @@ if [ -z "${SERVE_ONLY:-}" ]; then
     echo "drm-job: native suite done ($?)"
 fi
 
+# a virtio-serial port, when the host gave one (vm.sh --serial-sock)
+serial=""
+[ -e /dev/virtio-ports/vdri.0 ] && serial="listen serial:/dev/virtio-ports/vdri.0"
 cat > /tmp/backd.conf <<CONF
+$serial
 listen tcp:0.0.0.0:7070
 export /dev/dri/card*
 export /dev/dri/renderD*
