@@ -28,9 +28,9 @@
 #include <drm_mode.h>
 #include <xf86drm.h>
 
+#include "bench/bench_util.h"
 #include "core/drm/uapi/virtgpu_drm.h"
 #include "tests/vm/dri_node.h"
-#include "bench/bench_util.h"
 
 typedef int (*op_fn)(int fd);
 

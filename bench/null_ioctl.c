@@ -9,6 +9,7 @@
  * With -c N, N processes run at once and the line reports the median of
  * their medians, the worst p99 and the total throughput.
  */
+#include "bench/bench_util.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "bench/bench_util.h"
 
 struct result {
 	double median, p99, mean, secs;

@@ -40,7 +40,8 @@
  * sizeof(type) or the table does not build (a negative array size).  The
  * check lives in .cmd so that it is part of every entry, not a line beside it.
  */
-#define CT_CHECKED_CMD(c, type) ((c) + 0u * (uint32_t)sizeof(char[m_ioc_size(c) == sizeof(type) ? 1 : -1]))
+#define CT_CHECKED_CMD(c, type)                                                                    \
+	((c) + 0u * (uint32_t)sizeof(char[m_ioc_size(c) == sizeof(type) ? 1 : -1]))
 /* clang-format off */
 #define CT_IOC_T(c, type, fl, f) {.cmd = CT_CHECKED_CMD(c, type), .flags = (fl), .fields = (f), .name = #c}
 /* clang-format on */

@@ -9,11 +9,7 @@
 #include "drm/drm_class.h"
 
 const struct vdri_class *const vdri_classes[] = {
-    &vdri_class_tty,
-    &vdri_class_tun,
-    &vdri_class_loop,
-    &vdri_class_drm,
-    NULL,
+    &vdri_class_tty, &vdri_class_tun, &vdri_class_loop, &vdri_class_drm, NULL,
 };
 
 /*

@@ -201,14 +201,16 @@ const char *m_field_problem(const struct m_field *f, uint32_t size, uint32_t dir
 	case M_FD:
 		return m_fd_problem(f, size, dir);
 	case M_REFUSE:
-		if ((f->ptr_size != 1 && f->ptr_size != 2 && f->ptr_size != 4 && f->ptr_size != 8) ||
+		if ((f->ptr_size != 1 && f->ptr_size != 2 && f->ptr_size != 4 &&
+		     f->ptr_size != 8) ||
 		    !m_within(f->ptr_off, f->ptr_size, size))
 			return "refused field outside the struct or of a bad size";
 		return (dir & M_IN) ? NULL : "refused field in a struct the kernel does not read";
 	case M_TIME:
 		if (f->ptr_size != 8 || !m_within(f->ptr_off, 8, size))
 			return "time outside the struct or not 64-bit";
-		return (f->dir == M_IN && (dir & M_IN)) ? NULL : "time must be M_IN in a struct read";
+		return (f->dir == M_IN && (dir & M_IN)) ? NULL
+							: "time must be M_IN in a struct read";
 	default:
 		return "bad field kind";
 	}

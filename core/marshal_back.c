@@ -15,10 +15,10 @@
 #include "marshal_private.h"
 
 enum m_rec_kind {
-	M_REC_BUF,    /* a buffer; at = its pointer field (NULL: top level) */
-	M_REC_EMPTY,  /* a non-null pointer to nothing, aimed at m_empty */
-	M_REC_FD_IN,  /* a handle turned into a real fd; restored in the reply */
-	M_REC_FD_OUT, /* an fd the kernel may write */
+	M_REC_BUF,	/* a buffer; at = its pointer field (NULL: top level) */
+	M_REC_EMPTY,	/* a non-null pointer to nothing, aimed at m_empty */
+	M_REC_FD_IN,	/* a handle turned into a real fd; restored in the reply */
+	M_REC_FD_OUT,	/* an fd the kernel may write */
 	M_REC_FD_INOUT, /* a handle turned into a real fd that the kernel replaces on success */
 };
 
@@ -216,8 +216,9 @@ static int m_bdec_time(struct m_walk *w, const struct m_field *f, const struct m
 	uint8_t *p = m_sloc_ptr(s) + f->ptr_off;
 
 	if (c->ops && c->ops->now_ns)
-		m_put_uint(p, 8, (uint64_t)m_time_to_abs((int64_t)m_get_uint(p, 8),
-							 c->ops->now_ns(c->ops->ctx)));
+		m_put_uint(p, 8,
+			   (uint64_t)m_time_to_abs((int64_t)m_get_uint(p, 8),
+						   c->ops->now_ns(c->ops->ctx)));
 	return 0;
 }
 

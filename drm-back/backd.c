@@ -33,10 +33,10 @@
 
 struct listener {
 	struct vt_addr addr;
-	int fd;           /* listening socket, or the open serial path */
+	int fd;		  /* listening socket, or the open serial path */
 	int serial_busy;  /* serial: a connection is in use */
 	int64_t retry_at; /* serial: reopen after this time (ms) */
-	pid_t owner;      /* serial: the worker serving its connection */
+	pid_t owner;	  /* serial: the worker serving its connection */
 };
 
 struct pending {
@@ -138,8 +138,8 @@ static const char *hello_check(const struct pending *p, int *err)
 		*err = EPROTONOSUPPORT;
 		return "no common protocol version";
 	}
-	if (hl->name_len && wire_check_string(hl, h->len - WIRE_HDR_SIZE, sizeof(*hl),
-					      hl->name_len, WIRE_NAME_MAX))
+	if (hl->name_len &&
+	    wire_check_string(hl, h->len - WIRE_HDR_SIZE, sizeof(*hl), hl->name_len, WIRE_NAME_MAX))
 		return "guest name is not a string";
 	return NULL;
 }
@@ -212,8 +212,8 @@ static int session_attach(struct session *s, struct pending *p)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {&p->ho, sizeof(p->ho)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			   .msg_controllen = sizeof(cbuf)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
 
 	cm->cmsg_level = SOL_SOCKET;
@@ -257,7 +257,7 @@ static void pending_route(int i)
 	}
 	if (p->ho.serial_tag >= 0)
 		listeners[p->ho.serial_tag].owner =
-			hl->session ? session_find(hl->session)->pid : session_last_pid;
+		    hl->session ? session_find(hl->session)->pid : session_last_pid;
 	close(p->ho.fd);
 	free(p);
 	pend[i] = NULL;
@@ -486,25 +486,28 @@ static int open_listeners(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vdri-backd [-c FILE] [-l URI]... [-e GLOB]... [--flat-ioctl allow|deny]\n"
-		   "                  [-t THREADS] [--ready-file PATH] [--syslog] [-v]\n"
-		   "  -c FILE      configuration file (see configs/vdri-backd.conf)\n"
-		   "  -l URI       listen: unix:PATH, unix:@NAME, tcp:HOST:PORT, vsock:CID:PORT,\n"
-		   "               serial:PATH\n"
-		   "  -e GLOB      export device paths matching GLOB (e.g. '/dev/dri/*')\n"
-		   "  -t N         worker threads per guest session (default 4)\n"
-		   "  -v           debug logging\n");
+	fprintf(f,
+		"usage: vdri-backd [-c FILE] [-l URI]... [-e GLOB]... [--flat-ioctl allow|deny]\n"
+		"                  [-t THREADS] [--ready-file PATH] [--syslog] [-v]\n"
+		"  -c FILE      configuration file (see configs/vdri-backd.conf)\n"
+		"  -l URI       listen: unix:PATH, unix:@NAME, tcp:HOST:PORT, vsock:CID:PORT,\n"
+		"               serial:PATH\n"
+		"  -e GLOB      export device paths matching GLOB (e.g. '/dev/dri/*')\n"
+		"  -t N         worker threads per guest session (default 4)\n"
+		"  -v           debug logging\n");
 }
 
 static int parse_args(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", 1, 0, 'c'},     {"listen", 1, 0, 'l'}, {"export", 1, 0, 'e'},
-		{"flat-ioctl", 1, 0, 'F'}, {"threads", 1, 0, 't'}, {"ready-file", 1, 0, 'R'},
-		{"syslog", 0, 0, 'S'},     {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
-		{0, 0, 0, 0}};
-	static const char *const keys[128] = {['l'] = "listen",    ['e'] = "export",
-					      ['F'] = "flat-ioctl", ['t'] = "threads",
+	static const struct option opts[] = {{"config", 1, 0, 'c'},  {"listen", 1, 0, 'l'},
+					     {"export", 1, 0, 'e'},  {"flat-ioctl", 1, 0, 'F'},
+					     {"threads", 1, 0, 't'}, {"ready-file", 1, 0, 'R'},
+					     {"syslog", 0, 0, 'S'},  {"verbose", 0, 0, 'v'},
+					     {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+	static const char *const keys[128] = {['l'] = "listen",
+					      ['e'] = "export",
+					      ['F'] = "flat-ioctl",
+					      ['t'] = "threads",
 					      ['R'] = "ready-file"};
 	char err[512];
 	int o;

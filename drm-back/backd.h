@@ -31,7 +31,7 @@ struct backd_config {
 	struct vt_addr listen[BACKD_MAX_LISTEN];
 	int nlisten;
 	struct iso_policy policy;
-	int threads;          /* per session worker */
+	int threads; /* per session worker */
 	uint32_t max_frame;
 	uint32_t max_inflight; /* per connection */
 	int use_syslog;

@@ -91,7 +91,10 @@ int backd_config_directive(struct backd_config *c, const char *key, const char *
 		int is_t = key[0] == 't', is_f = !strcmp(key, "max-frame");
 
 		if (parse_num(val, is_f ? WIRE_FRAME_MIN_LIMIT : 1,
-			      is_t ? 64 : is_f ? WIRE_FRAME_MAX_LIMIT : 4096, &n)) {
+			      is_t   ? 64
+			      : is_f ? WIRE_FRAME_MAX_LIMIT
+				     : 4096,
+			      &n)) {
 			snprintf(err, errlen, "%s: '%s' is not a number in range", key, val);
 			return -EINVAL;
 		}

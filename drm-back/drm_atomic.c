@@ -37,7 +37,7 @@ static int prop_kind(int fd, struct drm_prop_cache *cache, uint32_t id)
 			return cache->kinds[i];
 	if (ioctl(fd, DRM_IOCTL_MODE_GETPROPERTY, &p) < 0)
 		return PROP_PLAIN; /* the kernel refuses unknown ids itself */
-	kind = !strcmp(p.name, "IN_FENCE_FD")     ? PROP_IN_FENCE
+	kind = !strcmp(p.name, "IN_FENCE_FD")	  ? PROP_IN_FENCE
 	       : !strcmp(p.name, "OUT_FENCE_PTR") ? PROP_OUT_FENCE
 						  : PROP_PLAIN;
 	if (cache->n < DRM_PROP_CACHE) {

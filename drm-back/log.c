@@ -38,8 +38,8 @@ void blog(int level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (log_stderr) {
-		static const char *const names[8] = {"", "", "", "error", "warning", "", "info",
-						     "debug"};
+		static const char *const names[8] = {"",	"", "",	    "error",
+						     "warning", "", "info", "debug"};
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -34,7 +34,8 @@
 #define FORK_TOKEN_TTL 60 /* seconds an unclaimed fork token holds files */
 /* The wire uses the kernel's numbering: glibc's O_LARGEFILE is 0 on x86-64. */
 #define WIRE_O_LARGEFILE 0100000
-#define OPEN_FLAGS_PASSED (O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT | O_NOFOLLOW)
+#define OPEN_FLAGS_PASSED                                                                          \
+	(O_ACCMODE | O_APPEND | O_SYNC | O_DSYNC | O_NOATIME | O_DIRECT | O_NOFOLLOW)
 #define OPEN_FLAGS_LOCAL (O_CLOEXEC | O_NOCTTY | O_NONBLOCK | WIRE_O_LARGEFILE)
 
 static const void *payload(const struct wire_hdr *h)
@@ -108,8 +109,7 @@ static void op_close(struct worker *w, struct wconn *c, const struct wire_hdr *h
 	worker_reply(c, h, worker_file_release(w, c, h->handle), NULL, 0);
 }
 
-static void op_read(struct worker *w, struct wconn *c, const struct wire_hdr *h,
-		    struct wfile *f)
+static void op_read(struct worker *w, struct wconn *c, const struct wire_hdr *h, struct wfile *f)
 {
 	struct wire_read rd;
 	ssize_t n;
@@ -131,8 +131,7 @@ static void op_read(struct worker *w, struct wconn *c, const struct wire_hdr *h,
 	free(buf);
 }
 
-static void op_write(struct worker *w, struct wconn *c, const struct wire_hdr *h,
-		     struct wfile *f)
+static void op_write(struct worker *w, struct wconn *c, const struct wire_hdr *h, struct wfile *f)
 {
 	struct wire_write wr;
 	const uint8_t *data = (const uint8_t *)payload(h) + sizeof(wr);
@@ -234,8 +233,7 @@ static void m_free(void *ctx, void *p)
 static const struct m_alloc back_alloc = {m_malloc, m_free, NULL};
 
 /* out already holds the reply payload, struct wire_reply included. */
-static void send_encoded_reply(struct wconn *c, const struct wire_hdr *req,
-			       const struct m_buf *out)
+static void send_encoded_reply(struct wconn *c, const struct wire_hdr *req, const struct m_buf *out)
 {
 	struct iovec iov = {out->data, out->len};
 	struct wire_hdr rh;
@@ -314,7 +312,8 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 	if (v == ISO_DENY || (v == ISO_DESC && (wi.flags & WIRE_IOCTL_FLAT))) {
 		c->nrefused++;
 		blog(LOG_W, "%s: %s: ioctl 0x%08x refused (%s)", c->desc, f->name, wi.cmd,
-		     d ? "sent flat but has a descriptor" : "no descriptor, flat forwarding denied");
+		     d ? "sent flat but has a descriptor"
+		       : "no descriptor, flat forwarding denied");
 		worker_reply(c, h, -ENOTTY, NULL, 0);
 		return;
 	}
@@ -358,15 +357,13 @@ done:
 
 /* ---- the rest ----------------------------------------------------------- */
 
-static void op_poll(struct worker *w, struct wconn *c, const struct wire_hdr *h,
-		    struct wfile *f)
+static void op_poll(struct worker *w, struct wconn *c, const struct wire_hdr *h, struct wfile *f)
 {
 	struct wire_poll p;
 
 	wire_take(&p, sizeof(p), payload(h), payload_len(h));
 	worker_file_update(w, f);
-	worker_reply(c, h, (int64_t)(worker_poll_now(f->fd) & (p.events | POLLERR_BITS)), NULL,
-		     0);
+	worker_reply(c, h, (int64_t)(worker_poll_now(f->fd) & (p.events | POLLERR_BITS)), NULL, 0);
 }
 
 static void op_fstat(struct wconn *c, const struct wire_hdr *h, struct wfile *f)
@@ -420,8 +417,7 @@ static void op_lseek(struct wconn *c, const struct wire_hdr *h, struct wfile *f)
 /* Mappings up to this size keep a copy of what the guest has (PAGES_DIFF). */
 #define SEEN_MAX (256ull << 20)
 
-static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
-		    struct wfile *f)
+static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h, struct wfile *f)
 {
 	struct wire_mmap m;
 	struct wmap *map;
@@ -641,7 +637,8 @@ static void op_sysinfo(struct worker *w, struct wconn *c, const struct wire_hdr 
 		if (strncmp(de->d_name, "card", 4) && strncmp(de->d_name, "renderD", 7))
 			continue;
 		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
-		if (strlen(de->d_name) >= SYSINFO_NODE_MAX || iso_may_open(&w->cfg->policy, path, &why))
+		if (strlen(de->d_name) >= SYSINFO_NODE_MAX ||
+		    iso_may_open(&w->cfg->policy, path, &why))
 			continue;
 		memcpy(store[n], de->d_name, strlen(de->d_name) + 1); /* length checked above */
 		names[n] = store[n];

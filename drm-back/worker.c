@@ -210,8 +210,8 @@ int worker_file_add(struct worker *w, struct wconn *c, int fd, const struct vdri
 void worker_file_watch(struct worker *w, struct wfile *f)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET,
-		.data.ptr = &f->tag,
+	    .events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET,
+	    .data.ptr = &f->tag,
 	};
 
 	/* Regular files cannot be watched (EPERM): they are always ready. */
@@ -322,8 +322,9 @@ static void conn_close(struct worker *w, struct wconn *c, const char *why)
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	shutdown(c->fd, SHUT_RDWR);
 	pthread_mutex_unlock(&c->tx);
-	blog(why ? LOG_W : LOG_I, "%s: connection closed%s%s (%llu requests, %llu ioctls, %llu refused)",
-	     c->desc, why ? ": " : "", why ? why : "", (unsigned long long)c->nreq,
+	blog(why ? LOG_W : LOG_I,
+	     "%s: connection closed%s%s (%llu requests, %llu ioctls, %llu refused)", c->desc,
+	     why ? ": " : "", why ? why : "", (unsigned long long)c->nreq,
 	     (unsigned long long)c->nioctl, (unsigned long long)c->nrefused);
 	ops_conn_gone(w, c);
 	if (c->serial_tag >= 0) {
@@ -337,7 +338,8 @@ static void conn_close(struct worker *w, struct wconn *c, const char *why)
 
 static void conn_arm(struct worker *w, struct wconn *c, int op)
 {
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT, .data.ptr = &c->tag};
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT,
+				 .data.ptr = &c->tag};
 
 	if (epoll_ctl(w->epfd, op, c->fd, &ev) && op == EPOLL_CTL_MOD)
 		blog(LOG_W, "%s: re-arming failed: %s", c->desc, strerror(errno));
@@ -539,8 +541,8 @@ static void ctl_readable(struct worker *w)
 	struct handoff ho;
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {&ho, sizeof(ho)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			   .msg_controllen = sizeof(cbuf)};
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
 	struct cmsghdr *cm;
 	ssize_t n = recvmsg(w->ctl_fd, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 

@@ -29,10 +29,10 @@ struct wconn {
 	int fd;
 	struct fio_rx rx;
 	pthread_mutex_t tx;
-	int refs;       /* worker list + running jobs (worker.lock) */
-	int dead;       /* closed: jobs finish, replies are dropped */
+	int refs; /* worker list + running jobs (worker.lock) */
+	int dead; /* closed: jobs finish, replies are dropped */
 	uint32_t inflight;
-	int paused;     /* not re-armed because inflight reached the limit */
+	int paused; /* not re-armed because inflight reached the limit */
 	int serial_tag;
 	uint32_t pid;
 	char desc[224];
@@ -64,8 +64,8 @@ struct wmap {
 	uint64_t len;
 	struct wconn *owner;
 	struct wfile *file; /* holds a ref */
-	int users;    /* requests using it (worker.lock) */
-	int unlinked; /* munmapped or its connection closed: freed by the last user */
+	int users;	    /* requests using it (worker.lock) */
+	int unlinked;	    /* munmapped or its connection closed: freed by the last user */
 	/*
 	 * What the guest's copy holds, as far as this side knows (PAGES_DIFF
 	 * sends only pages that differ); NULL for very large mappings, which
@@ -86,7 +86,7 @@ struct wreserve {
 
 struct wjob {
 	struct wjob *next;
-	struct wconn *conn; /* holds a ref */
+	struct wconn *conn;	/* holds a ref */
 	struct wire_hdr *frame; /* malloc'd, 8-aligned copy */
 };
 

@@ -24,8 +24,8 @@ struct iso_policy {
 
 enum iso_verdict {
 	ISO_DENY = 0,
-	ISO_DESC,  /* forward with the descriptor */
-	ISO_FLAT,  /* forward the top-level argument only, by the ioctl number */
+	ISO_DESC, /* forward with the descriptor */
+	ISO_FLAT, /* forward the top-level argument only, by the ioctl number */
 };
 
 /* Add an export glob (copied).  0, -EINVAL (not absolute) or -ENOSPC. */

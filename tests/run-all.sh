@@ -5,7 +5,7 @@
 #   valgrind  unit tests under memcheck, and the fault tests with vdri-backd
 #             itself under memcheck
 #   fuzz      each libFuzzer target for FUZZ_SECONDS (default 10)
-#   static    cppcheck, and a table entry with a wrong UAPI type must not build
+#   static    cppcheck, clang-format, and a table entry with a wrong UAPI type must not build
 #   vm        the driver VM (QEMU/TCG, Debian kernel, virtio-vga-gl + vgem):
 #             appliance smoke test, then the DRM suite natively in the VM and
 #             forwarded from the host, compared (tests/vm/drm.sh)
@@ -58,6 +58,9 @@ for t in $tiers; do
 		one fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-10}" ;;
 	static)
 		if make -s cppcheck; then P=$((P + 1)); echo "PASS cppcheck"; else F=$((F + 1)); echo "FAIL cppcheck"; fi
+		if ! command -v clang-format >/dev/null; then echo "SKIP clang-format missing"; S=$((S + 1));
+		elif make -s format-check >/dev/null 2>&1; then P=$((P + 1)); echo "PASS format-check";
+		else F=$((F + 1)); echo "FAIL format-check (make format-check)"; fi
 		one table-check tests/static/table-check.sh ;;
 	vm)
 		make -s -j"$JOBS" VARIANT=release all >/dev/null || { F=$((F + 1)); continue; }

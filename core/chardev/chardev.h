@@ -11,8 +11,8 @@
 #ifndef VDRI_CHARDEV_H
 #define VDRI_CHARDEV_H
 
-#include "vdri/classes.h"
 #include "core/class_table.h"
+#include "vdri/classes.h"
 
 extern const struct vdri_class vdri_class_tty;
 extern const struct vdri_class vdri_class_tun;

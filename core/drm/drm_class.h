@@ -41,10 +41,10 @@
 /* clang-format on */
 
 /* Bounds on counts a guest may ask for (the backend allocates count * size). */
-#define DRM_MAX_OBJS 4096u        /* ids, handles, formats, modes per call */
-#define DRM_MAX_BLOB (1u << 20)   /* property blob bytes */
-#define DRM_MAX_CMD (4u << 20)    /* command stream bytes per submission */
-#define DRM_MAX_NAME 4096u        /* version strings, unique name */
+#define DRM_MAX_OBJS 4096u	/* ids, handles, formats, modes per call */
+#define DRM_MAX_BLOB (1u << 20) /* property blob bytes */
+#define DRM_MAX_CMD (4u << 20)	/* command stream bytes per submission */
+#define DRM_MAX_NAME 4096u	/* version strings, unique name */
 
 extern const struct m_table vdri_drm_core_table;
 extern const struct m_table vdri_drm_kms_table;

@@ -46,8 +46,8 @@ void front_config_load(void)
 	fcfg.timeout_ms = tmo ? atoi(tmo) : 3000;
 	if (fcfg.timeout_ms <= 0)
 		fcfg.timeout_ms = 3000;
-	snprintf(fcfg.addr_uri, sizeof(fcfg.addr_uri), "%s", addr && *addr ? addr :
-		 "unix:/run/vdri.sock");
+	snprintf(fcfg.addr_uri, sizeof(fcfg.addr_uri), "%s",
+		 addr && *addr ? addr : "unix:/run/vdri.sock");
 	if (vt_parse(fcfg.addr_uri, &fcfg.addr, err, sizeof(err))) {
 		fcfg.log = 1;
 		front_log("VDRI_ADDR: %s; forwarding disabled", err);

@@ -20,7 +20,7 @@
 
 #include "drm-front/preload/front.h"
 
-static struct fconn *cur;            /* the process's connection (front_lock) */
+static struct fconn *cur; /* the process's connection (front_lock) */
 static pthread_mutex_t connect_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void futex_wait(uint32_t *w, uint32_t val)
@@ -321,10 +321,14 @@ static int conn_setup_io(struct fconn *c)
 static int conn_hello(struct fconn *c, uint64_t session, uint64_t token)
 {
 	size_t nlen = strlen(fcfg.name);
-	struct wire_hello hl = {
-		.magic = vdri_le32(WIRE_MAGIC), .version_min = WIRE_VERSION,
-		.version_max = WIRE_VERSION, .features = WIRE_FEAT_ALL, .session = session,
-		.attach_token = token, .pid = (uint32_t)getpid(), .name_len = (uint16_t)nlen};
+	struct wire_hello hl = {.magic = vdri_le32(WIRE_MAGIC),
+				.version_min = WIRE_VERSION,
+				.version_max = WIRE_VERSION,
+				.features = WIRE_FEAT_ALL,
+				.session = session,
+				.attach_token = token,
+				.pid = (uint32_t)getpid(),
+				.name_len = (uint16_t)nlen};
 	struct iovec iov[2] = {{&hl, sizeof(hl)}, {fcfg.name, nlen}};
 	const struct wire_hello_reply *rep;
 	const struct wire_hdr *h;
@@ -400,8 +404,8 @@ struct fconn *conn_adopt(int fd, uint64_t session, uint32_t max_frame)
 	c->refs = 1;
 	c->session = session;
 	c->max_frame = max_frame >= WIRE_FRAME_MIN_LIMIT && max_frame <= WIRE_FRAME_MAX_LIMIT
-			       ? max_frame
-			       : WIRE_FRAME_DEFAULT_LIMIT;
+			   ? max_frame
+			   : WIRE_FRAME_DEFAULT_LIMIT;
 	/* Ids of requests the previous image left unanswered must not match. */
 	c->next_id = 0x80000000u;
 	pthread_mutex_init(&c->tx, NULL);
@@ -513,8 +517,8 @@ static void wait_reply(struct fconn *c, struct waiter *w)
 
 /* ---- requests ----------------------------------------------------------------- */
 
-int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct iovec *iov,
-		  int niov, struct wire_hdr **reply)
+int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct iovec *iov, int niov,
+		  struct wire_hdr **reply)
 {
 	struct waiter w = {0};
 	struct wire_hdr h;

@@ -61,8 +61,8 @@ struct front_config {
 	char *globs[FRONT_MAX_GLOBS];
 	int nglobs;
 	char name[WIRE_NAME_MAX + 1];
-	int log;          /* VDRI_LOG=1: diagnostics on stderr */
-	int timeout_ms;   /* connect timeout */
+	int log;	/* VDRI_LOG=1: diagnostics on stderr */
+	int timeout_ms; /* connect timeout */
 };
 extern struct front_config fcfg;
 
@@ -71,12 +71,12 @@ struct fconn;
 struct rfile {
 	uint32_t handle;
 	struct fconn *conn;
-	int efd;          /* private CLOEXEC dup of the stand-in eventfd */
-	int nfds;         /* local fd numbers mapped to this rfile */
-	int refs;         /* nfds + operations in progress */
+	int efd;	  /* private CLOEXEC dup of the stand-in eventfd */
+	int nfds;	  /* local fd numbers mapped to this rfile */
+	int refs;	  /* nfds + operations in progress */
 	uint32_t revents; /* readiness mirror */
-	uint32_t evseq;   /* EVENTs applied so far (front_lock) */
-	int status;       /* F_GETFL as the guest sees it (access mode, O_NONBLOCK, ...) */
+	uint32_t evseq;	  /* EVENTs applied so far (front_lock) */
+	int status;	  /* F_GETFL as the guest sees it (access mode, O_NONBLOCK, ...) */
 	int dead;
 	const struct vdri_class *cls;
 	const struct vdri_driver *drv; /* the driver's table (set once, by drmdev_probe) */
@@ -87,7 +87,7 @@ struct rfile {
 struct fconn {
 	int fd;
 	int dead;
-	int refs;              /* the process's current-connection ref + rfiles + requests */
+	int refs; /* the process's current-connection ref + rfiles + requests */
 	uint64_t session;
 	uint32_t max_frame;
 	uint64_t features; /* WIRE_FEAT_* agreed in HELLO (0 after exec: the basic set) */
@@ -109,9 +109,9 @@ struct fconn {
 	uint32_t inflight;
 	uint64_t activity; /* requests started, ever */
 	uint32_t bg_word;  /* futex: the background thread waits for its turn */
-	int kick_fd;       /* eventfd that pulls the background thread out of poll */
+	int kick_fd;	   /* eventfd that pulls the background thread out of poll */
 	int kicked;
-	struct fio_rx rx;  /* used only by the role holder */
+	struct fio_rx rx; /* used only by the role holder */
 	pthread_t reader;
 	int reader_started;
 };
@@ -144,8 +144,8 @@ void conn_put(struct fconn *c);
  * malloc'd reply frame (free it) and the return value is the result from
  * struct wire_reply; otherwise -errno (-EIO when the connection is lost).
  */
-int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct iovec *iov,
-		  int niov, struct wire_hdr **reply);
+int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct iovec *iov, int niov,
+		  struct wire_hdr **reply);
 /* Reply payload after struct wire_reply, and its length. */
 const void *reply_body(const struct wire_hdr *r, uint32_t *len);
 void conn_after_fork_child(uint64_t token, int had_conn);

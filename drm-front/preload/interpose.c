@@ -6,8 +6,8 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -172,7 +172,8 @@ FRONT_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 }
 
 /* On LP64, openat64 is openat. */
-FRONT_EXPORT int openat64(int dirfd, const char *path, int flags, ...) __attribute__((alias("openat")));
+FRONT_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+    __attribute__((alias("openat")));
 
 /* _FORTIFY_SOURCE variants (glibc declares them only under fortify) */
 int __open_2(const char *path, int flags);
@@ -195,7 +196,8 @@ FRONT_EXPORT int __openat_2(int dirfd, const char *path, int flags)
 }
 
 /* On LP64, __openat64_2 is __openat_2. */
-FRONT_EXPORT int __openat64_2(int dirfd, const char *path, int flags) __attribute__((alias("__openat_2")));
+FRONT_EXPORT int __openat64_2(int dirfd, const char *path, int flags)
+    __attribute__((alias("__openat_2")));
 
 /* ---- close and dup ------------------------------------------------------------------ */
 
@@ -280,7 +282,8 @@ static int fcntl_forwarded(struct rfile *f, int fd, int cmd, long arg)
 	case F_GETFL:
 		return f->status;
 	case F_SETFL:
-		f->status = (f->status & O_ACCMODE) | ((int)arg & (O_NONBLOCK | O_APPEND | O_ASYNC));
+		f->status =
+		    (f->status & O_ACCMODE) | ((int)arg & (O_NONBLOCK | O_APPEND | O_ASYNC));
 		return 0;
 	case F_DUPFD:
 	case F_DUPFD_CLOEXEC:
@@ -357,7 +360,8 @@ FRONT_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 }
 
 /* On LP64, pread64 is pread. */
-FRONT_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off) __attribute__((alias("pread")));
+FRONT_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+    __attribute__((alias("pread")));
 
 FRONT_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
@@ -366,7 +370,8 @@ FRONT_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 }
 
 /* On LP64, pwrite64 is pwrite. */
-FRONT_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off) __attribute__((alias("pwrite")));
+FRONT_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
+    __attribute__((alias("pwrite")));
 
 FRONT_EXPORT int ioctl(int fd, unsigned long cmd, ...)
 {
@@ -542,7 +547,8 @@ FRONT_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off
 }
 
 /* On LP64, mmap64 is mmap. */
-FRONT_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off) __attribute__((alias("mmap")));
+FRONT_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+    __attribute__((alias("mmap")));
 
 FRONT_EXPORT int munmap(void *addr, size_t len)
 {
@@ -564,7 +570,8 @@ FRONT_EXPORT int msync(void *addr, size_t len, int flags)
 	return real.msync(addr, len, flags);
 }
 
-/* ---- stat family ------------------------------------------------------------------------------ */
+/* ---- stat family ------------------------------------------------------------------------------
+ */
 
 static int fstat_common(int fd, struct stat *st)
 {
@@ -592,8 +599,8 @@ static int stat_common(int dirfd, const char *path, struct stat *st, int flags)
 	if (!want_forward(path)) {
 		char sbuf[PATH_MAX];
 
-		return (int)syscall(SYS_newfstatat, dirfd,
-				    sysview_map(path, sbuf, sizeof(sbuf)), st, flags);
+		return (int)syscall(SYS_newfstatat, dirfd, sysview_map(path, sbuf, sizeof(sbuf)),
+				    st, flags);
 	}
 	r = fop_stat_path(path, !!(flags & AT_SYMLINK_NOFOLLOW), &ws);
 	if (r < 0)
@@ -708,8 +715,7 @@ FRONT_EXPORT int __fxstatat64(int ver, int dirfd, const char *path, struct stat6
 	return stat_common(dirfd, path, (struct stat *)st, flags);
 }
 
-FRONT_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask,
-		       struct statx *sx)
+FRONT_EXPORT int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *sx)
 {
 	struct stat st;
 	int r;
@@ -753,12 +759,11 @@ FRONT_EXPORT int access(const char *path, int mode)
 	struct stat st;
 
 	ENSURE_INIT();
-	if (!want_forward(path))
-	{
+	if (!want_forward(path)) {
 		char sbuf[PATH_MAX];
 
-		return (int)syscall(SYS_faccessat, AT_FDCWD,
-				    sysview_map(path, sbuf, sizeof(sbuf)), mode);
+		return (int)syscall(SYS_faccessat, AT_FDCWD, sysview_map(path, sbuf, sizeof(sbuf)),
+				    mode);
 	}
 	return stat_common(AT_FDCWD, path, &st, 0);
 }
@@ -771,8 +776,8 @@ FRONT_EXPORT int faccessat(int dirfd, const char *path, int mode, int flags)
 	if (!want_forward(path)) {
 		char sbuf[PATH_MAX];
 
-		return (int)syscall(SYS_faccessat2, dirfd,
-				    sysview_map(path, sbuf, sizeof(sbuf)), mode, flags);
+		return (int)syscall(SYS_faccessat2, dirfd, sysview_map(path, sbuf, sizeof(sbuf)),
+				    mode, flags);
 	}
 	return stat_common(dirfd, path, &st, 0);
 }

@@ -411,7 +411,7 @@ struct fmap {
 };
 
 static struct fmap *fmaps; /* front_lock */
-#define MAPS_AT_ONCE 256 /* mappings one coherence point visits */
+#define MAPS_AT_ONCE 256   /* mappings one coherence point visits */
 
 static int pages_xfer(struct rfile *f, uint64_t id, uint64_t off, void *buf, size_t len, int wr)
 {
@@ -478,8 +478,9 @@ static int diff_apply(struct fmap *m, uint64_t off, uint64_t done, const uint8_t
 			return -EPROTO;
 		memcpy(&run, b + pos, sizeof(run));
 		pos += sizeof(run);
-		if (run.offset < off || run.offset > off + done || run.length > off + done - run.offset ||
-		    (run.offset & 4095) || (run.length & 4095) || run.length > blen - pos)
+		if (run.offset < off || run.offset > off + done ||
+		    run.length > off + done - run.offset || (run.offset & 4095) ||
+		    (run.length & 4095) || run.length > blen - pos)
 			return -EPROTO;
 		memcpy(m->shadow + run.offset, b + pos, run.length);
 		memcpy(m->addr + run.offset, b + pos, run.length);
@@ -592,7 +593,8 @@ static void maps_refresh(struct rfile *f)
 
 void *fop_mmap(struct rfile *f, void *addr, size_t len, int prot, int flags, off_t off)
 {
-	struct wire_mmap wm = {.offset = (uint64_t)off, .length = (len + 4095) & ~(size_t)4095,
+	struct wire_mmap wm = {.offset = (uint64_t)off,
+			       .length = (len + 4095) & ~(size_t)4095,
 			       .prot = (uint32_t)(prot & (PROT_READ | PROT_WRITE)),
 			       .flags = (uint32_t)(flags & (MAP_SHARED | MAP_PRIVATE))};
 	struct iovec iov = {&wm, sizeof(wm)};
@@ -608,7 +610,8 @@ void *fop_mmap(struct rfile *f, void *addr, size_t len, int prot, int flags, off
 	m->len = wm.length;
 	m->prot = prot;
 	m->f = f;
-	m->shadow = calloc(1, m->len); /* zeros, like the fresh guest copy and the backend's record */
+	m->shadow =
+	    calloc(1, m->len); /* zeros, like the fresh guest copy and the backend's record */
 	m->addr = real.mmap(addr, m->len, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | (flags & MAP_FIXED), -1, 0);
 	if (m->shadow && m->addr != MAP_FAILED) {

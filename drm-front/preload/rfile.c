@@ -47,13 +47,12 @@ void front_fdmap_init(void)
 	struct rlimit rl;
 	size_t n = 65536;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
-	    rl.rlim_max > n)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max > n)
 		n = rl.rlim_max > (1u << 20) ? (1u << 20) : rl.rlim_max;
 	fdmap = real.mmap(NULL, n * sizeof(*fdmap), PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	privmap = real.mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	privmap = real.mmap(NULL, n, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (fdmap == MAP_FAILED || privmap == MAP_FAILED) {
 		fdmap = NULL;
 		privmap = NULL;

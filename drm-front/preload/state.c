@@ -27,7 +27,6 @@
 #define STATE_NAME "vdri-state"
 #define STATE_MAX (256 * 1024)
 
-
 static int state_fd = -1;
 
 static int state_open(void)
@@ -55,7 +54,8 @@ struct state_buf {
 	size_t len, cap;
 };
 
-static void sb_printf(struct state_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(struct state_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 static void sb_printf(struct state_buf *b, const char *fmt, ...)
 {
 	va_list ap;
@@ -186,7 +186,8 @@ void state_restore(void)
 				real.close(lfd); /* the parent's connection, not ours */
 			}
 		} else if (sscanf(line, "file %d %u %d %63s %255s", &lfd, &handle, &status, cls,
-				  path) == 5 && c) {
+				  path) == 5 &&
+			   c) {
 			restore_file(c, lfd, handle, status, cls, path);
 		}
 	}

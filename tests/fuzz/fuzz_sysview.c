@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const probes[] = {"/dev/dri", "/sys/class/drm/card0",
-					     "/sys/dev/char/226:0/device", "/sys/devices/x", "/etc/passwd"};
+					     "/sys/dev/char/226:0/device", "/sys/devices/x",
+					     "/etc/passwd"};
 	char buf[4096];
 	const char *root, *m;
 

@@ -11,18 +11,18 @@
 #include <linux/if_tun.h>
 #include <linux/loop.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
-#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -205,9 +205,8 @@ TEST(loop_control_and_losetup)
 	CHECK_EQ(h_run_client(NULL, NULL, "loopctl_client", NULL, native, sizeof(native), 10), 0);
 	CHECK_EQ(h_run_program(NULL, NULL, losetup, nl, sizeof(nl), 10), 0);
 	h_backd_start(&b, NULL, chardevs, NULL);
-	CHECK_EQ(h_run_client(&b, "/dev/loop-control", "loopctl_client", NULL, fwd, sizeof(fwd),
-			      10),
-		 0);
+	CHECK_EQ(
+	    h_run_client(&b, "/dev/loop-control", "loopctl_client", NULL, fwd, sizeof(fwd), 10), 0);
 	CHECK_EQ(h_run_program(&b, "/dev/loop-control", losetup, fl, sizeof(fl), 10), 0);
 	CHECK(h_log_contains(&b, "open /dev/loop-control -> handle"));
 	h_backd_stop(&b);

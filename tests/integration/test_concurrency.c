@@ -108,7 +108,8 @@ CLIENT(forkexec_client)
 			_exit(2);
 		snprintf(fdnum, sizeof(fdnum), "%d", fd);
 		snprintf(ptns, sizeof(ptns), "%d", ptn);
-		execl("/proc/self/exe", "self", "--client", "exec_child", fdnum, ptns, (char *)NULL);
+		execl("/proc/self/exe", "self", "--client", "exec_child", fdnum, ptns,
+		      (char *)NULL);
 		_exit(3);
 	}
 	waitpid(pid, &st, 0);

@@ -214,7 +214,8 @@ CLIENT(survivor_client)
 		return 2;
 	fd = open("/dev/ptmx", O_RDWR | O_NOCTTY);
 	n = -1;
-	printf("after-restart %s\n", fd >= 0 && ioctl(fd, TIOCGPTN, &n) == 0 ? "ok" : strerror(errno));
+	printf("after-restart %s\n",
+	       fd >= 0 && ioctl(fd, TIOCGPTN, &n) == 0 ? "ok" : strerror(errno));
 	return 0;
 }
 

@@ -18,9 +18,9 @@
 #include <sys/uio.h>
 
 #include "harness.h"
+#include "runner.h"
 #include "vdri/frame_io.h"
 #include "vdri/wire.h"
-#include "runner.h"
 
 #define PAGES 16
 #define PG 4096
@@ -168,8 +168,8 @@ TEST(pages_diff_moves_only_changed_pages)
 {
 	static char file[128];
 	const char *exports[2] = {file, NULL};
-	struct wire_mmap mm = {.length = PAGES * PG, .prot = PROT_READ | PROT_WRITE,
-			       .flags = MAP_SHARED};
+	struct wire_mmap mm = {
+	    .length = PAGES * PG, .prot = PROT_READ | PROT_WRITE, .flags = MAP_SHARED};
 	struct backd b = {0};
 	struct wire_hdr *rep;
 	uint8_t buf[PG + 16];

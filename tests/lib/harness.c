@@ -236,8 +236,8 @@ static void child_env(const struct backd *b, const char *paths, int foreign)
 		unsetenv("LD_PRELOAD");
 		return;
 	}
-	snprintf(pre, sizeof(pre), "%s%s%s/lib/libvdri-front.so", asan ? asan : "",
-		 asan ? " " : "", h_build_dir());
+	snprintf(pre, sizeof(pre), "%s%s%s/lib/libvdri-front.so", asan ? asan : "", asan ? " " : "",
+		 h_build_dir());
 	setenv("LD_PRELOAD", pre, 1);
 	setenv("VDRI_ADDR", b->uri, 1);
 	setenv("VDRI_PATHS", paths, 1);
@@ -416,8 +416,10 @@ int h_connect_raw(const struct backd *b)
 int h_raw_hello(int fd)
 {
 	uint8_t m[WIRE_HDR_SIZE + sizeof(struct wire_hello) + 3] = {0}, buf[256];
-	struct wire_hello hl = {.magic = WIRE_MAGIC, .version_min = WIRE_VERSION,
-				.version_max = WIRE_VERSION, .name_len = 3};
+	struct wire_hello hl = {.magic = WIRE_MAGIC,
+				.version_min = WIRE_VERSION,
+				.version_max = WIRE_VERSION,
+				.name_len = 3};
 	struct wire_hdr hh, *h = (struct wire_hdr *)buf;
 	ssize_t n, got = 0;
 

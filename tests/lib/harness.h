@@ -12,10 +12,10 @@
 
 struct backd {
 	pid_t pid;
-	char dir[64];      /* private temp dir */
-	char uri[160];     /* where clients connect */
-	char log[128];     /* daemon's stderr */
-	char netns[32];    /* non-empty: the daemon runs in this network namespace */
+	char dir[64];	/* private temp dir */
+	char uri[160];	/* where clients connect */
+	char log[128];	/* daemon's stderr */
+	char netns[32]; /* non-empty: the daemon runs in this network namespace */
 };
 
 /* The build directory (build/VARIANT) this test binary belongs to. */
@@ -50,7 +50,7 @@ int h_run_program(const struct backd *b, const char *paths, const char *const *a
 /* Start a client without waiting: its stdin and stdout are pipes. */
 struct h_proc {
 	pid_t pid;
-	int in;  /* write to the client's stdin */
+	int in;	 /* write to the client's stdin */
 	int out; /* read the client's stdout+stderr */
 };
 void h_client_start(const struct backd *b, const char *paths, const char *name,

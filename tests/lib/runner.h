@@ -12,10 +12,10 @@
 #ifndef VDRI_TEST_RUNNER_H
 #define VDRI_TEST_RUNNER_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
 
 struct test_case {
 	const char *name;
@@ -26,7 +26,7 @@ struct test_case {
 #define TEST_TIMEOUT(tname, secs)                                                                  \
 	static void tname(void);                                                                   \
 	static const struct test_case test_case_##tname                                            \
-		__attribute__((used, section("vdri_tests"), aligned(8))) = {#tname, tname, secs};  \
+	    __attribute__((used, section("vdri_tests"), aligned(8))) = {#tname, tname, secs};      \
 	static void tname(void)
 #define TEST(tname) TEST_TIMEOUT(tname, 30)
 
@@ -42,12 +42,12 @@ struct test_client {
 #define CLIENT(cname)                                                                              \
 	static int cname(int argc, char **argv);                                                   \
 	static const struct test_client test_client_##cname                                        \
-		__attribute__((used, section("vdri_clients"), aligned(8))) = {#cname, cname};      \
+	    __attribute__((used, section("vdri_clients"), aligned(8))) = {#cname, cname};          \
 	static int cname(int argc, char **argv)
 
 /* Fail the running test with a message (never returns). */
 void test_fail_at(const char *file, int line, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 3, 4)));
+    __attribute__((noreturn, format(printf, 3, 4)));
 /* Skip the running test (never returns). */
 void test_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 /* Informational line in the test's output. */

@@ -184,8 +184,8 @@ static int64_t k_wait(struct m_call *c, void *ctx)
 static int64_t wait_once(int64_t deadline, int64_t *guest_after)
 {
 	uint32_t handles[2] = {1, 2};
-	struct drm_syncobj_wait w = {.handles = MF_U(handles), .count_handles = 2,
-				     .timeout_nsec = deadline};
+	struct drm_syncobj_wait w = {
+	    .handles = MF_U(handles), .count_handles = 2, .timeout_nsec = deadline};
 	struct mf_guest g;
 	struct mf_back b;
 	struct mf_trip t;
@@ -244,8 +244,9 @@ TEST(prime_export_gives_a_forwarded_fd)
 	mf_back_init(&b);
 	mf_guest_map(&g, &p, sizeof(p), 1);
 	mf_trip_init(&t);
-	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_PRIME_HANDLE_TO_FD), DRM_IOCTL_PRIME_HANDLE_TO_FD,
-			       MF_U(&p), &g, &b, k_prime_export, NULL, &t),
+	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_PRIME_HANDLE_TO_FD),
+			       DRM_IOCTL_PRIME_HANDLE_TO_FD, MF_U(&p), &g, &b, k_prime_export, NULL,
+			       &t),
 		 0);
 	CHECK_EQ(b.nregistered, 1);
 	CHECK_EQ(b.registered[0], 42);
@@ -270,10 +271,13 @@ TEST(virtio_execbuffer_fences_in_and_out)
 {
 	uint8_t cmd[8] = {0, 0, 0, 0, 0, 0, 0, 0x77};
 	uint32_t bos[1] = {5};
-	struct drm_virtgpu_execbuffer e = {
-	    .flags = VIRTGPU_EXECBUF_FENCE_FD_IN | VIRTGPU_EXECBUF_FENCE_FD_OUT,
-	    .size = 8, .command = MF_U(cmd), .bo_handles = MF_U(bos), .num_bo_handles = 1,
-	    .fence_fd = 7};
+	struct drm_virtgpu_execbuffer e = {.flags = VIRTGPU_EXECBUF_FENCE_FD_IN |
+						    VIRTGPU_EXECBUF_FENCE_FD_OUT,
+					   .size = 8,
+					   .command = MF_U(cmd),
+					   .bo_handles = MF_U(bos),
+					   .num_bo_handles = 1,
+					   .fence_fd = 7};
 	const struct m_ioctl *d = desc(&vdri_drm_virtio_gpu, DRM_IOCTL_VIRTGPU_EXECBUFFER);
 	struct mf_guest g;
 	struct mf_back b;

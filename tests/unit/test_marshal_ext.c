@@ -31,7 +31,7 @@ static const struct m_ioctl x_exec_d = {.cmd = X_EXEC, .fields = x_exec_fields, 
 
 struct x_kstate {
 	int32_t want_in; /* the real fd the kernel must see (-1: none) */
-	int32_t write;   /* what it writes back (-1: leaves it) */
+	int32_t write;	 /* what it writes back (-1: leaves it) */
 	int64_t ret;
 };
 

@@ -81,8 +81,8 @@ static void check_version(void)
 			continue;
 		SAY("version %s %d.%d desc=%s", v->name, v->version_major, v->version_minor,
 		    v->desc);
-		SAY("cap dumb_buffer=%d prime=%d", drmGetCap(fd, DRM_CAP_DUMB_BUFFER, &cap) ? -1
-											  : (int)cap,
+		SAY("cap dumb_buffer=%d prime=%d",
+		    drmGetCap(fd, DRM_CAP_DUMB_BUFFER, &cap) ? -1 : (int)cap,
 		    drmGetCap(fd, DRM_CAP_PRIME, &cap) ? -1 : (int)cap);
 		SAY("cap syncobj=%d timeline=%d",
 		    drmGetCap(fd, DRM_CAP_SYNCOBJ, &cap) ? -1 : (int)cap,
@@ -186,7 +186,8 @@ static void check_syncobj(void)
 	uint64_t cap = 0;
 	if (drmGetCap(fd, DRM_CAP_SYNCOBJ, &cap) || !cap) {
 		/* virtio_gpu and vgem of the 6.1 kernel have no syncobjs */
-		SAY("syncobj: not supported by virtio_gpu here (%s)", strerror(-drmSyncobjCreate(fd, 0, &h)));
+		SAY("syncobj: not supported by virtio_gpu here (%s)",
+		    strerror(-drmSyncobjCreate(fd, 0, &h)));
 		close(fd);
 		return;
 	}
@@ -243,8 +244,11 @@ static void check_virtio(void)
 	struct drm_virtgpu_resource_create rc = {.target = 2 /* PIPE_TEXTURE_2D */,
 						 .format = 1 /* B8G8R8A8 */,
 						 .bind = 1 << 1 /* render target */,
-						 .width = 64, .height = 64, .depth = 1,
-						 .array_size = 1, .size = 64 * 64 * 4,
+						 .width = 64,
+						 .height = 64,
+						 .depth = 1,
+						 .array_size = 1,
+						 .size = 64 * 64 * 4,
 						 .stride = 64 * 4};
 	int r = xioctl(fd, DRM_IOCTL_VIRTGPU_RESOURCE_CREATE, &rc);
 	SAY("virtio resource_create: %s", r ? strerror(-r) : "ok");
@@ -279,15 +283,16 @@ static void check_virtio(void)
 	uint32_t bos[1] = {rc.bo_handle};
 	struct drm_virtgpu_execbuffer eb = {.flags = VIRTGPU_EXECBUF_FENCE_FD_OUT,
 					    .bo_handles = (uint64_t)(uintptr_t)bos,
-					    .num_bo_handles = 1, .fence_fd = -1};
+					    .num_bo_handles = 1,
+					    .fence_fd = -1};
 	r = xioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb);
 	out_fence = eb.fence_fd;
 	struct pollfd pf = {.fd = out_fence, .events = POLLIN};
 	SAY("virtio execbuffer out-fence: %s fd=%s poll=%d", r ? strerror(-r) : "ok",
 	    out_fence >= 0 ? "yes" : "no", out_fence >= 0 ? poll(&pf, 1, 5000) : -1);
-	struct drm_virtgpu_execbuffer eb2 = {
-	    .flags = VIRTGPU_EXECBUF_FENCE_FD_IN | VIRTGPU_EXECBUF_FENCE_FD_OUT,
-	    .fence_fd = out_fence};
+	struct drm_virtgpu_execbuffer eb2 = {.flags = VIRTGPU_EXECBUF_FENCE_FD_IN |
+						      VIRTGPU_EXECBUF_FENCE_FD_OUT,
+					     .fence_fd = out_fence};
 	r = xioctl(fd, DRM_IOCTL_VIRTGPU_EXECBUFFER, &eb2);
 	out2 = eb2.fence_fd;
 	pf.fd = out2;
@@ -349,17 +354,19 @@ static void check_kms(void)
 	drmModeFreePlaneResources(pl);
 	/* dumb framebuffer, modeset, one page flip with an event */
 	drmModeModeInfo *mode = &con->modes[0];
-	struct drm_mode_create_dumb cd = {.width = mode->hdisplay, .height = mode->vdisplay,
-					  .bpp = 32};
+	struct drm_mode_create_dumb cd = {
+	    .width = mode->hdisplay, .height = mode->vdisplay, .bpp = 32};
 	uint32_t fb = 0;
 	int r = xioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd);
-	r = r ? r : drmModeAddFB(fd, cd.width, cd.height, 24, 32, cd.pitch, cd.handle, &fb) ? -errno
-											    : 0;
+	r = r									      ? r
+	    : drmModeAddFB(fd, cd.width, cd.height, 24, 32, cd.pitch, cd.handle, &fb) ? -errno
+										      : 0;
 	uint32_t crtc = res->crtcs[0], conn_id = con->connector_id;
 	r = r ? r : drmModeSetCrtc(fd, crtc, fb, 0, 0, &conn_id, 1, mode) ? -errno : 0;
 	SAY("kms setcrtc %ux%u: %s", cd.width, cd.height, r ? strerror(-r) : "ok");
 	if (!r) {
-		r = drmModePageFlip(fd, crtc, fb, DRM_MODE_PAGE_FLIP_EVENT, (void *)0x1234) ? -errno : 0;
+		r = drmModePageFlip(fd, crtc, fb, DRM_MODE_PAGE_FLIP_EVENT, (void *)0x1234) ? -errno
+											    : 0;
 		struct pollfd pf = {.fd = fd, .events = POLLIN};
 		int pr = r ? -1 : poll(&pf, 1, 5000);
 		char buf[256];
@@ -495,7 +502,7 @@ static void check_peer(void)
 	SAY("peer's page visible here: %s, own pages kept: %s",
 	    same(p + 4096, 4096, 77) ? "ok" : "bad",
 	    same(p, 4096, 5) && same(p + 8192, cd.size - 8192, (uint8_t)(5 + 8192 * 7)) ? "ok"
-										       : "bad");
+											: "bad");
 	munmap(p, cd.size);
 	close(dmabuf);
 	close(fd);
@@ -529,9 +536,8 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		void (*fn)(void);
-	} checks[] = {{"version", check_version}, {"vgem", check_vgem},
-		      {"syncobj", check_syncobj}, {"virtio", check_virtio},
-		      {"kms", check_kms},         {"bad", check_bad_input},
+	} checks[] = {{"version", check_version}, {"vgem", check_vgem}, {"syncobj", check_syncobj},
+		      {"virtio", check_virtio},	  {"kms", check_kms},	{"bad", check_bad_input},
 		      {"peer", check_peer}};
 
 	if (argc == 4 && !strcmp(argv[1], "--peer"))

@@ -15,12 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/vm/dri_node.h"
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
 #include <GLES2/gl2.h>
 #include <gbm.h>
 #include <xf86drm.h>
-#include "tests/vm/dri_node.h"
 
 #define W 64
 #define H 64
@@ -40,7 +40,8 @@ static GLuint shader(GLenum type, const char *src)
  * would not exercise shaders, so the right half is drawn with a program. */
 static GLuint program(void)
 {
-	static const char *vs = "attribute vec2 p; void main() { gl_Position = vec4(p, 0.0, 1.0); }";
+	static const char *vs =
+	    "attribute vec2 p; void main() { gl_Position = vec4(p, 0.0, 1.0); }";
 	static const char *fs = "precision mediump float; uniform vec4 c;"
 				"void main() { gl_FragColor = c; }";
 	GLuint p = glCreateProgram(), v = shader(GL_VERTEX_SHADER, vs),
@@ -96,9 +97,17 @@ int main(int argc, char **argv)
 	EGLDisplay dpy;
 	EGLConfig cfg;
 	EGLint n = 0, major, minor;
-	static const EGLint cfg_attr[] = {EGL_SURFACE_TYPE, EGL_WINDOW_BIT, EGL_RED_SIZE, 8,
-					  EGL_GREEN_SIZE, 8, EGL_BLUE_SIZE, 8,
-					  EGL_RENDERABLE_TYPE, EGL_OPENGL_ES2_BIT, EGL_NONE};
+	static const EGLint cfg_attr[] = {EGL_SURFACE_TYPE,
+					  EGL_WINDOW_BIT,
+					  EGL_RED_SIZE,
+					  8,
+					  EGL_GREEN_SIZE,
+					  8,
+					  EGL_BLUE_SIZE,
+					  8,
+					  EGL_RENDERABLE_TYPE,
+					  EGL_OPENGL_ES2_BIT,
+					  EGL_NONE};
 	static const EGLint ctx_attr[] = {EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE};
 
 	if (fd < 0)
@@ -113,16 +122,16 @@ int main(int argc, char **argv)
 		return printf("FAIL no config\n"), 1;
 	EGLint fmt;
 	eglGetConfigAttrib(dpy, cfg, EGL_NATIVE_VISUAL_ID, &fmt);
-	struct gbm_surface *gs = gbm_surface_create(gbm, W, H, (uint32_t)fmt,
-						    GBM_BO_USE_RENDERING);
-	EGLSurface surf = gs ? eglCreateWindowSurface(dpy, cfg, (EGLNativeWindowType)gs, NULL)
-			     : EGL_NO_SURFACE;
+	struct gbm_surface *gs = gbm_surface_create(gbm, W, H, (uint32_t)fmt, GBM_BO_USE_RENDERING);
+	EGLSurface surf =
+	    gs ? eglCreateWindowSurface(dpy, cfg, (EGLNativeWindowType)gs, NULL) : EGL_NO_SURFACE;
 	EGLContext ctx = eglCreateContext(dpy, cfg, EGL_NO_CONTEXT, ctx_attr);
-	if (surf == EGL_NO_SURFACE || ctx == EGL_NO_CONTEXT || !eglMakeCurrent(dpy, surf, surf, ctx))
+	if (surf == EGL_NO_SURFACE || ctx == EGL_NO_CONTEXT ||
+	    !eglMakeCurrent(dpy, surf, surf, ctx))
 		return printf("FAIL surface/context: %#x\n", eglGetError()), 1;
 	printf("gl renderer is virgl: %s\n", strstr((const char *)glGetString(GL_RENDERER), "virgl")
-						     ? "yes"
-						     : (const char *)glGetString(GL_RENDERER));
+						 ? "yes"
+						 : (const char *)glGetString(GL_RENDERER));
 	GLuint prog = program();
 	if (!prog)
 		return printf("FAIL shaders\n"), 1;

@@ -38,7 +38,7 @@ struct vdri_class {
 	int (*match)(uint32_t major, uint32_t minor);
 	const struct m_table *const *tables;
 	uint32_t ntables;
-	uint32_t flags; /* VDRI_CLASS_* */
+	uint32_t flags;				  /* VDRI_CLASS_* */
 	const struct vdri_driver *const *drivers; /* NULL-terminated, or NULL */
 };
 
@@ -60,6 +60,6 @@ extern const struct vdri_class *const vdri_classes[];
 
 /* Linux dev_t encoding (the wire's rdev). */
 #define VDRI_MAJOR(dev) ((uint32_t)((((dev) >> 32) & 0xfffff000u) | (((dev) >> 8) & 0xfffu)))
-#define VDRI_MINOR(dev) ((uint32_t)((((dev) >> 12) & 0xffffff00u) | ((dev) & 0xffu)))
+#define VDRI_MINOR(dev) ((uint32_t)((((dev) >> 12) & 0xffffff00u) | ((dev)&0xffu)))
 
 #endif

@@ -20,9 +20,9 @@ struct fio_rx {
 	uint8_t *buf;
 	uint32_t cap;
 	uint32_t start; /* first unconsumed byte */
-	uint32_t end;   /* one past the last received byte */
+	uint32_t end;	/* one past the last received byte */
 	uint32_t max_frame;
-	int is_backend; /* which frames are legal, see wire_hdr_check */
+	int is_backend;	 /* which frames are legal, see wire_hdr_check */
 	const char *why; /* reason for the last -EPROTO */
 };
 

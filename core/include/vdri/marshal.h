@@ -38,39 +38,39 @@
 #include "vdri/wire.h"
 
 /* Directions (of a buffer, from the guest's point of view of the kernel). */
-#define M_IN 1u    /* guest -> device */
-#define M_OUT 2u   /* device -> guest */
+#define M_IN 1u	 /* guest -> device */
+#define M_OUT 2u /* device -> guest */
 #define M_INOUT 3u
 
 enum m_kind {
-	M_END = 0,  /* terminates a field list */
-	M_ARRAY,    /* pointer + count of plain elements */
-	M_STRUCTS,  /* pointer + count of structs with fields of their own (M_IN/M_INOUT) */
-	M_FD,       /* a 32-bit file descriptor stored in the struct; M_INOUT: the
-		     * guest's fd goes in and, on success, the kernel has
-		     * replaced it with a new one (virtio_gpu fence_fd) */
-	M_TIME,     /* s64 absolute CLOCK_MONOTONIC ns (syncobj waits): travels
-		     * relative, since the two machines' clocks differ */
-	M_REFUSE,   /* the call is refused (EINVAL) when the field (ptr_size bytes
-		     * at ptr_off) is non-zero while the condition holds: a
-		     * pointer or an option the descriptor cannot say safely */
+	M_END = 0, /* terminates a field list */
+	M_ARRAY,   /* pointer + count of plain elements */
+	M_STRUCTS, /* pointer + count of structs with fields of their own (M_IN/M_INOUT) */
+	M_FD,	   /* a 32-bit file descriptor stored in the struct; M_INOUT: the
+		    * guest's fd goes in and, on success, the kernel has
+		    * replaced it with a new one (virtio_gpu fence_fd) */
+	M_TIME,	   /* s64 absolute CLOCK_MONOTONIC ns (syncobj waits): travels
+		    * relative, since the two machines' clocks differ */
+	M_REFUSE,  /* the call is refused (EINVAL) when the field (ptr_size bytes
+		    * at ptr_off) is non-zero while the condition holds: a
+		    * pointer or an option the descriptor cannot say safely */
 	M_KIND_COUNT
 };
 
 struct m_struct;
 
 struct m_field {
-	uint8_t kind;        /* enum m_kind */
-	uint8_t dir;         /* M_IN / M_OUT / M_INOUT */
-	uint8_t ptr_size;    /* M_ARRAY/M_STRUCTS: 4 or 8 byte pointer field; M_FD: 4 */
-	uint8_t count_size;  /* 1, 2, 4 or 8; 0 = fixed count given by max */
-	uint32_t ptr_off;    /* offset of the pointer (or fd) field */
-	uint32_t count_off;  /* offset of the count field */
-	uint32_t elem_size;  /* bytes per element (stride for M_STRUCTS) */
-	uint32_t max;        /* largest accepted count (or the fixed count) */
-	uint32_t cond_off;   /* field is active only if (u32 at cond_off) & cond_mask */
-	uint32_t cond_mask;  /* 0 = always active */
-	uint32_t cond_val;   /* != 0: active only if (u32 & cond_mask) == cond_val */
+	uint8_t kind;		     /* enum m_kind */
+	uint8_t dir;		     /* M_IN / M_OUT / M_INOUT */
+	uint8_t ptr_size;	     /* M_ARRAY/M_STRUCTS: 4 or 8 byte pointer field; M_FD: 4 */
+	uint8_t count_size;	     /* 1, 2, 4 or 8; 0 = fixed count given by max */
+	uint32_t ptr_off;	     /* offset of the pointer (or fd) field */
+	uint32_t count_off;	     /* offset of the count field */
+	uint32_t elem_size;	     /* bytes per element (stride for M_STRUCTS) */
+	uint32_t max;		     /* largest accepted count (or the fixed count) */
+	uint32_t cond_off;	     /* field is active only if (u32 at cond_off) & cond_mask */
+	uint32_t cond_mask;	     /* 0 = always active */
+	uint32_t cond_val;	     /* != 0: active only if (u32 & cond_mask) == cond_val */
 	const struct m_struct *elem; /* M_STRUCTS: the element's own fields */
 	/*
 	 * != 0: the count is the sum of the u32 elements of field number
@@ -79,20 +79,20 @@ struct m_field {
 	 * and max bounds the sum.
 	 */
 	uint32_t sum_of;
-	const char *name;    /* for logs */
+	const char *name; /* for logs */
 };
 
 struct m_struct {
-	uint32_t size;               /* element size the fields were written for */
+	uint32_t size;		      /* element size the fields were written for */
 	const struct m_field *fields; /* M_END terminated */
 };
 
 /* Descriptor flags (low 16 bits: engine; high 16 bits: class/policy). */
-#define M_F_RET_FD (1u << 0)    /* a non-negative return value is a new fd */
+#define M_F_RET_FD (1u << 0)	/* a non-negative return value is a new fd */
 #define M_F_ARG_VALUE (1u << 1) /* arg is an integer passed by value */
-#define M_F_SIZE (1u << 2)      /* size/dir below override the ioctl number */
+#define M_F_SIZE (1u << 2)	/* size/dir below override the ioctl number */
 #define M_F_MAY_BLOCK (1u << 3) /* may sleep in the driver (informational) */
-#define M_F_ARG_FD (1u << 4)    /* arg is a guest fd passed by value (LOOP_SET_FD) */
+#define M_F_ARG_FD (1u << 4)	/* arg is a guest fd passed by value (LOOP_SET_FD) */
 #define M_F_CLASS_SHIFT 16
 /*
  * Coherence points for mapped buffers (classes with VDRI_CLASS_SYNC_BY_DESC):
@@ -106,9 +106,9 @@ struct m_struct {
 
 struct m_ioctl {
 	uint32_t cmd;
-	uint32_t flags;  /* M_F_* */
-	uint32_t size;   /* top-level size when M_F_SIZE */
-	uint32_t dir;    /* top-level direction when M_F_SIZE (0 = no argument) */
+	uint32_t flags;		      /* M_F_* */
+	uint32_t size;		      /* top-level size when M_F_SIZE */
+	uint32_t dir;		      /* top-level direction when M_F_SIZE (0 = no argument) */
 	const struct m_field *fields; /* fields of the top-level struct, or NULL */
 	const char *name;
 };
@@ -137,7 +137,10 @@ struct m_limits {
 	uint32_t max_bytes; /* sum of all buffer lengths */
 	uint32_t max_depth; /* nesting of M_STRUCTS */
 };
-#define M_LIMITS_DEFAULT {4096u, 8u * 1024u * 1024u, 4u}
+#define M_LIMITS_DEFAULT                                                                           \
+	{                                                                                          \
+		4096u, 8u * 1024u * 1024u, 4u                                                      \
+	}
 
 /* Allocator (malloc/free in user space, kvmalloc/kvfree in the kernel). */
 struct m_alloc {
@@ -162,8 +165,8 @@ void m_buf_fini(struct m_buf *b);
 
 struct wire_ioctl {
 	uint32_t cmd;
-	uint32_t flags;   /* WIRE_IOCTL_* */
-	uint64_t arg;     /* by-value argument (M_F_ARG_VALUE or no top-level size) */
+	uint32_t flags; /* WIRE_IOCTL_* */
+	uint64_t arg;	/* by-value argument (M_F_ARG_VALUE or no top-level size) */
 	uint32_t nbuf;
 	uint32_t reserved;
 };
@@ -212,7 +215,7 @@ struct m_plan_ent {
 	uint32_t len;
 	uint32_t dir;
 	const struct m_field *field; /* NULL for the top-level argument */
-	uint64_t value;              /* M_TIME slot: the guest's own value, restored */
+	uint64_t value;		     /* M_TIME slot: the guest's own value, restored */
 };
 
 struct m_plan {
@@ -239,8 +242,8 @@ void m_plan_fini(struct m_plan *p);
  * -ENOMEM.
  */
 int m_encode_request(const struct m_ioctl *d, uint32_t cmd, uint64_t arg,
-		     const struct m_access *acc, const struct m_limits *lim,
-		     struct m_buf *out, struct m_plan *plan);
+		     const struct m_access *acc, const struct m_limits *lim, struct m_buf *out,
+		     struct m_plan *plan);
 
 /*
  * Apply a reply payload (starting at struct wire_reply) to the guest.  Sets
@@ -248,9 +251,9 @@ int m_encode_request(const struct m_ioctl *d, uint32_t cmd, uint64_t arg,
  * Returns 0, or -EPROTO for a reply that does not match the plan, -EFAULT
  * when guest memory is not writable, or the errno of new_file.
  */
-int m_apply_reply(const struct m_ioctl *d, uint32_t cmd, uint64_t arg,
-		  const struct m_plan *plan, const struct m_access *acc,
-		  const void *reply, uint32_t reply_len, int64_t *result);
+int m_apply_reply(const struct m_ioctl *d, uint32_t cmd, uint64_t arg, const struct m_plan *plan,
+		  const struct m_access *acc, const void *reply, uint32_t reply_len,
+		  int64_t *result);
 
 /* ---- backend ------------------------------------------------------------ */
 
@@ -306,61 +309,86 @@ void m_top(const struct m_ioctl *d, uint32_t cmd, uint32_t *size, uint32_t *dir)
 #define M_FIELD_SIZEOF(type, member) ((uint8_t)sizeof(((type *)0)->member))
 
 /* pointer + element-count array */
-#define M_ARRAY_F(type, ptr, cnt, elem_sz, maxn, d)                                               \
-	{.kind = M_ARRAY, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),                     \
-	 .count_size = M_FIELD_SIZEOF(type, cnt), .ptr_off = __builtin_offsetof(type, ptr),      \
-	 .count_off = __builtin_offsetof(type, cnt), .elem_size = (elem_sz), .max = (maxn),      \
-	 .name = #ptr}
+#define M_ARRAY_F(type, ptr, cnt, elem_sz, maxn, d)                                                \
+	{                                                                                          \
+		.kind = M_ARRAY, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),                \
+		.count_size = M_FIELD_SIZEOF(type, cnt), .ptr_off = __builtin_offsetof(type, ptr), \
+		.count_off = __builtin_offsetof(type, cnt), .elem_size = (elem_sz), .max = (maxn), \
+		.name = #ptr                                                                       \
+	}
 /* pointer + fixed number of elements */
-#define M_FIXED_F(type, ptr, elem_sz, n, d)                                                       \
-	{.kind = M_ARRAY, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr), .count_size = 0,    \
-	 .ptr_off = __builtin_offsetof(type, ptr), .elem_size = (elem_sz), .max = (n),           \
-	 .name = #ptr}
+#define M_FIXED_F(type, ptr, elem_sz, n, d)                                                        \
+	{                                                                                          \
+		.kind = M_ARRAY, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),                \
+		.count_size = 0, .ptr_off = __builtin_offsetof(type, ptr), .elem_size = (elem_sz), \
+		.max = (n), .name = #ptr                                                           \
+	}
 /* pointer + count of structs with their own fields */
-#define M_STRUCTS_F(type, ptr, cnt, elem_desc, maxn, d)                                           \
-	{.kind = M_STRUCTS, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),                   \
-	 .count_size = M_FIELD_SIZEOF(type, cnt), .ptr_off = __builtin_offsetof(type, ptr),      \
-	 .count_off = __builtin_offsetof(type, cnt), .elem_size = (elem_desc)->size,             \
-	 .max = (maxn), .elem = (elem_desc), .name = #ptr}
+#define M_STRUCTS_F(type, ptr, cnt, elem_desc, maxn, d)                                            \
+	{                                                                                          \
+		.kind = M_STRUCTS, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),              \
+		.count_size = M_FIELD_SIZEOF(type, cnt), .ptr_off = __builtin_offsetof(type, ptr), \
+		.count_off = __builtin_offsetof(type, cnt), .elem_size = (elem_desc)->size,        \
+		.max = (maxn), .elem = (elem_desc), .name = #ptr                                   \
+	}
 /*
  * The same with the element type named.  clang does not accept
  * (elem_desc)->size as a constant in a static initializer, so tables that
  * must also build with clang (make fuzz) use this one; m_table_check
  * verifies sizeof(elem_type) == elem_desc->size.
  */
-#define M_STRUCTS_T_F(type, ptr, cnt, elem_type, elem_desc, maxn, d)                              \
-	{.kind = M_STRUCTS, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),                   \
-	 .count_size = M_FIELD_SIZEOF(type, cnt), .ptr_off = __builtin_offsetof(type, ptr),      \
-	 .count_off = __builtin_offsetof(type, cnt), .elem_size = sizeof(elem_type),             \
-	 .max = (maxn), .elem = (elem_desc), .name = #ptr}
+#define M_STRUCTS_T_F(type, ptr, cnt, elem_type, elem_desc, maxn, d)                               \
+	{                                                                                          \
+		.kind = M_STRUCTS, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),              \
+		.count_size = M_FIELD_SIZEOF(type, cnt), .ptr_off = __builtin_offsetof(type, ptr), \
+		.count_off = __builtin_offsetof(type, cnt), .elem_size = sizeof(elem_type),        \
+		.max = (maxn), .elem = (elem_desc), .name = #ptr                                   \
+	}
 /* a file descriptor field */
-#define M_FD_F(type, fd, d)                                                                       \
-	{.kind = M_FD, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, fd),                         \
-	 .ptr_off = __builtin_offsetof(type, fd), .name = #fd}
+#define M_FD_F(type, fd, d)                                                                        \
+	{                                                                                          \
+		.kind = M_FD, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, fd),                    \
+		.ptr_off = __builtin_offsetof(type, fd), .name = #fd                               \
+	}
 /* the same, active only when (u32 flags field) & mask */
-#define M_FD_IF_F(type, fd, d, flagsf, mask)                                                      \
-	{.kind = M_FD, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, fd),                         \
-	 .ptr_off = __builtin_offsetof(type, fd), .cond_off = __builtin_offsetof(type, flagsf),  \
-	 .cond_mask = (mask), .name = #fd}
+#define M_FD_IF_F(type, fd, d, flagsf, mask)                                                       \
+	{                                                                                          \
+		.kind = M_FD, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, fd),                    \
+		.ptr_off = __builtin_offsetof(type, fd),                                           \
+		.cond_off = __builtin_offsetof(type, flagsf), .cond_mask = (mask), .name = #fd     \
+	}
 /* the same, active only when (u32 flags field) & mask == val (exclusive variants) */
-#define M_FD_WHEN_F(type, fd, d, flagsf, mask, val)                                               \
-	{.kind = M_FD, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, fd),                         \
-	 .ptr_off = __builtin_offsetof(type, fd), .cond_off = __builtin_offsetof(type, flagsf),  \
-	 .cond_mask = (mask), .cond_val = (val), .name = #fd}
+#define M_FD_WHEN_F(type, fd, d, flagsf, mask, val)                                                \
+	{                                                                                          \
+		.kind = M_FD, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, fd),                    \
+		.ptr_off = __builtin_offsetof(type, fd),                                           \
+		.cond_off = __builtin_offsetof(type, flagsf), .cond_mask = (mask),                 \
+		.cond_val = (val), .name = #fd                                                     \
+	}
 /* pointer whose count is the sum of an earlier u32 array (field index idx, from 0) */
-#define M_SUM_F(type, ptr, idx, elem_sz, maxn, d)                                                 \
-	{.kind = M_ARRAY, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr), .count_size = 0,    \
-	 .ptr_off = __builtin_offsetof(type, ptr), .elem_size = (elem_sz), .max = (maxn),        \
-	 .sum_of = (idx) + 1, .name = #ptr}
+#define M_SUM_F(type, ptr, idx, elem_sz, maxn, d)                                                  \
+	{                                                                                          \
+		.kind = M_ARRAY, .dir = (d), .ptr_size = M_FIELD_SIZEOF(type, ptr),                \
+		.count_size = 0, .ptr_off = __builtin_offsetof(type, ptr), .elem_size = (elem_sz), \
+		.max = (maxn), .sum_of = (idx) + 1, .name = #ptr                                   \
+	}
 /* an absolute CLOCK_MONOTONIC deadline in ns (s64) */
-#define M_TIME_F(type, t)                                                                         \
-	{.kind = M_TIME, .dir = M_IN, .ptr_size = M_FIELD_SIZEOF(type, t),                       \
-	 .ptr_off = __builtin_offsetof(type, t), .name = #t}
+#define M_TIME_F(type, t)                                                                          \
+	{                                                                                          \
+		.kind = M_TIME, .dir = M_IN, .ptr_size = M_FIELD_SIZEOF(type, t),                  \
+		.ptr_off = __builtin_offsetof(type, t), .name = #t                                 \
+	}
 /* refuse the call when field is non-zero and (u32 flagsf & mask) == val (mask 0: always) */
-#define M_REFUSE_F(type, field, flagsf, mask, val)                                                \
-	{.kind = M_REFUSE, .dir = M_IN, .ptr_size = M_FIELD_SIZEOF(type, field),                 \
-	 .ptr_off = __builtin_offsetof(type, field), .cond_off = __builtin_offsetof(type, flagsf), \
-	 .cond_mask = (mask), .cond_val = (val), .name = #field " (refused)"}
-#define M_END_F {.kind = M_END}
+#define M_REFUSE_F(type, field, flagsf, mask, val)                                                 \
+	{                                                                                          \
+		.kind = M_REFUSE, .dir = M_IN, .ptr_size = M_FIELD_SIZEOF(type, field),            \
+		.ptr_off = __builtin_offsetof(type, field),                                        \
+		.cond_off = __builtin_offsetof(type, flagsf), .cond_mask = (mask),                 \
+		.cond_val = (val), .name = #field " (refused)"                                     \
+	}
+#define M_END_F                                                                                    \
+	{                                                                                          \
+		.kind = M_END                                                                      \
+	}
 
 #endif /* VDRI_MARSHAL_H */

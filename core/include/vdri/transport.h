@@ -21,33 +21,27 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum vt_kind {
-	VT_UNIX = 0,
-	VT_TCP,
-	VT_VSOCK,
-	VT_SERIAL,
-	VT_KIND_COUNT
-};
+enum vt_kind { VT_UNIX = 0, VT_TCP, VT_VSOCK, VT_SERIAL, VT_KIND_COUNT };
 
 #define VT_PATH_MAX 108
 
 struct vt_addr {
 	enum vt_kind kind;
-	char path[256];   /* unix (leading '@' = abstract), serial */
-	char host[256];   /* tcp */
-	uint32_t port;    /* tcp, vsock */
-	uint32_t cid;     /* vsock */
+	char path[256]; /* unix (leading '@' = abstract), serial */
+	char host[256]; /* tcp */
+	uint32_t port;	/* tcp, vsock */
+	uint32_t cid;	/* vsock */
 };
 
 /* Who is on the other end of an accepted connection. */
 struct vt_peer {
 	enum vt_kind kind;
-	pid_t pid;        /* unix: SO_PEERCRED */
+	pid_t pid; /* unix: SO_PEERCRED */
 	uid_t uid;
 	gid_t gid;
-	uint32_t cid;     /* vsock */
-	uint32_t port;    /* tcp, vsock */
-	char desc[128];   /* printable: "unix pid 12 uid 0", "tcp 10.0.2.2:4444", ... */
+	uint32_t cid;	/* vsock */
+	uint32_t port;	/* tcp, vsock */
+	char desc[128]; /* printable: "unix pid 12 uid 0", "tcp 10.0.2.2:4444", ... */
 };
 
 /* Parse a URI.  Returns 0, or -EINVAL with a reason in err. */

@@ -10,15 +10,15 @@
 #define VDRI_TYPES_H
 
 #ifdef __KERNEL__
-#include <linux/types.h>
-#include <linux/errno.h>
 #include <linux/build_bug.h>
+#include <linux/errno.h>
+#include <linux/types.h>
 #define vdri_static_assert(cond, msg) static_assert(cond, msg)
 #else
-#include <stdint.h>
-#include <stddef.h>
-#include <errno.h>
 #include <assert.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #define vdri_static_assert(cond, msg) _Static_assert(cond, msg)
 #endif
 

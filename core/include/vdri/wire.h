@@ -78,10 +78,10 @@ enum wire_op {
 };
 
 struct wire_hdr {
-	uint32_t len;    /* whole frame, header included */
-	uint16_t op;     /* enum wire_op */
-	uint16_t flags;  /* WIRE_F_* */
-	uint32_t id;     /* request id, echoed by the reply; 0 for events */
+	uint32_t len;	 /* whole frame, header included */
+	uint16_t op;	 /* enum wire_op */
+	uint16_t flags;	 /* WIRE_F_* */
+	uint32_t id;	 /* request id, echoed by the reply; 0 for events */
 	uint32_t handle; /* remote file, 0 when the operation has none */
 };
 vdri_static_assert(sizeof(struct wire_hdr) == WIRE_HDR_SIZE, "wire_hdr size");
@@ -99,7 +99,7 @@ struct wire_hello {
 	uint64_t features;
 	uint64_t session;      /* 0: new session; else session to attach to */
 	uint64_t attach_token; /* token from a FORK reply when session != 0 */
-	uint32_t pid;          /* guest process, for logs only */
+	uint32_t pid;	       /* guest process, for logs only */
 	uint16_t name_len;     /* guest identity bytes that follow */
 	uint16_t token_len;    /* shared-secret bytes that follow the name */
 };
@@ -200,7 +200,7 @@ struct wire_lseek {
 struct wire_mmap {
 	uint64_t offset;
 	uint64_t length;
-	uint32_t prot;  /* PROT_* */
+	uint32_t prot;	/* PROT_* */
 	uint32_t flags; /* MAP_SHARED / MAP_PRIVATE */
 };
 /* MMAP reply: result is a map id (> 0). */
