@@ -93,3 +93,8 @@ const struct m_ioctl *vdri_class_lookup(const struct vdri_class *c, const struct
 
 	return d ? d : vdri_class_find(c, cmd);
 }
+
+const struct m_ioctl *vdri_class_variant(const struct vdri_class *c, uint32_t cmd)
+{
+	return c && c->variants ? m_table_find(c->variants, cmd) : NULL;
+}

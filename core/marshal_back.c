@@ -236,7 +236,7 @@ static int m_bdec_header(struct m_call *c, const struct wire_ioctl *wi, uint32_t
 	int32_t fd;
 	int ret;
 
-	if (wi->reserved || vdri_le32(wi->flags) != (d ? 0u : WIRE_IOCTL_FLAT))
+	if (wi->reserved || vdri_le32(wi->flags) != m_wire_flags(d))
 		return -EINVAL;
 	if ((d && d->cmd != c->cmd) ||
 	    c->nbuf > (c->len - sizeof(*wi)) / sizeof(struct wire_ioctl_buf))

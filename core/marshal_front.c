@@ -199,7 +199,7 @@ int m_encode_request(const struct m_ioctl *d, uint32_t cmd, uint64_t arg,
 	ret = m_walk_run(&e.w, d, cmd, arg);
 	if (ret)
 		goto err;
-	wi.flags = vdri_le32(d ? 0 : WIRE_IOCTL_FLAT);
+	wi.flags = vdri_le32(m_wire_flags(d));
 	wi.arg = vdri_le64(wire_arg);
 	wi.nbuf = vdri_le32(e.nbuf);
 	vdri_memcpy(out->data + base, &wi, sizeof(wi));

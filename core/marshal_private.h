@@ -25,7 +25,16 @@
 /* Recursion bound whatever lim->max_depth says (kernel stacks are small). */
 #define M_DEPTH_HARD_MAX 8u
 /* Flags the engine knows (the low half of m_ioctl.flags). */
-#define M_F_ENGINE_MASK (M_F_RET_FD | M_F_ARG_VALUE | M_F_SIZE | M_F_MAY_BLOCK | M_F_ARG_FD)
+#define M_F_ENGINE_MASK                                                                            \
+	(M_F_RET_FD | M_F_ARG_VALUE | M_F_SIZE | M_F_MAY_BLOCK | M_F_ARG_FD | M_F_VARIANT)
+
+/* The wire flags a call with descriptor d carries. */
+static inline uint32_t m_wire_flags(const struct m_ioctl *d)
+{
+	if (!d)
+		return WIRE_IOCTL_FLAT;
+	return (d->flags & M_F_VARIANT) ? WIRE_IOCTL_VARIANT : 0;
+}
 #define M_FILE_SIZE ((uint32_t)sizeof(struct wire_ioctl_file))
 /* <stdint.h> limits do not exist in the kernel. */
 #define M_U32_MAX 0xffffffffu

@@ -4,13 +4,18 @@
  *
  * In a DRM_IOCTL_MODE_ATOMIC request every property value is a u64 the
  * engine copies as it is, but two properties give their values meaning in
- * the caller's process: IN_FENCE_FD (a plane's in-fence: an fd number of
- * the guest) and OUT_FENCE_PTR (a CRTC's out-fence: a user address where
- * the kernel writes a new sync_file fd).  Passed through, the first would
- * name whatever file the worker has under that number and the second
- * would make the kernel write into the worker's memory at an address the
- * guest chose.  Until both are translated (see the README), a request
- * that sets either is refused with EINVAL and a logged reason.
+ * the caller's process: IN_FENCE_FD (a plane's in-fence: an fd) and
+ * OUT_FENCE_PTR (a CRTC's out-fence: a user address where the kernel
+ * writes a new sync_file fd).  Passed through, the first would name
+ * whatever file the worker has under that number and the second would make
+ * the kernel write into the worker's memory at an address the guest chose.
+ *
+ * The frontend (drm-front/preload/drmdev.c) sends commits that set them
+ * with the class's fenced variant: in-fences as handles of forwarded
+ * files, out-fences as a mark.  Here handles become the worker's fds and
+ * marks become pointers to slots of this call; ops.c registers what the
+ * kernel wrote there as new files and returns their handles in the values
+ * array.  A commit sent without the variant that sets either is refused.
  *
  * Property ids are per device and stable while it exists, so each file
  * remembers the names of the ids it has looked up.
@@ -24,8 +29,6 @@
 
 #include "drm-back/drm_atomic.h"
 
-enum { PROP_PLAIN = 1, PROP_IN_FENCE, PROP_OUT_FENCE };
-
 static int prop_kind(int fd, struct drm_prop_cache *cache, uint32_t id)
 {
 	struct drm_mode_get_property p = {.prop_id = id};
@@ -36,10 +39,10 @@ static int prop_kind(int fd, struct drm_prop_cache *cache, uint32_t id)
 		if (cache->ids[i] == id)
 			return cache->kinds[i];
 	if (ioctl(fd, DRM_IOCTL_MODE_GETPROPERTY, &p) < 0)
-		return PROP_PLAIN; /* the kernel refuses unknown ids itself */
-	kind = !strcmp(p.name, "IN_FENCE_FD")	  ? PROP_IN_FENCE
-	       : !strcmp(p.name, "OUT_FENCE_PTR") ? PROP_OUT_FENCE
-						  : PROP_PLAIN;
+		return DRM_PROP_PLAIN; /* the kernel refuses unknown ids itself */
+	kind = !strcmp(p.name, "IN_FENCE_FD")	  ? DRM_PROP_IN_FENCE
+	       : !strcmp(p.name, "OUT_FENCE_PTR") ? DRM_PROP_OUT_FENCE
+						  : DRM_PROP_PLAIN;
 	if (cache->n < DRM_PROP_CACHE) {
 		cache->ids[cache->n] = id;
 		cache->kinds[cache->n++] = (uint8_t)kind;
@@ -47,28 +50,65 @@ static int prop_kind(int fd, struct drm_prop_cache *cache, uint32_t id)
 	return kind;
 }
 
-int drm_atomic_check(int fd, struct drm_prop_cache *cache, unsigned long arg, const char **why)
+static int in_fence(uint64_t *v, int translate,
+		    int (*handle_fd)(void *ctx, uint32_t handle, int32_t *fd), void *ctx,
+		    const char **why)
+{
+	int32_t fd;
+
+	if ((int64_t)*v == -1)
+		return 0; /* "no fence" */
+	if (!translate) {
+		*why = "IN_FENCE_FD without the fenced variant of the call";
+		return -EINVAL;
+	}
+	if (*v > 0x7fffffffu || handle_fd(ctx, (uint32_t)*v, &fd)) {
+		*why = "IN_FENCE_FD names no forwarded file of this guest";
+		return -EINVAL;
+	}
+	*v = (uint64_t)(uint32_t)fd;
+	return 0;
+}
+
+static int out_fence(uint64_t *v, int translate, struct drm_atomic_fences *af, const char **why)
+{
+	if (!*v)
+		return 0; /* "no out-fence" */
+	if (!translate) {
+		*why = "OUT_FENCE_PTR without the fenced variant of the call";
+		return -EINVAL;
+	}
+	if (af->nout == DRM_ATOMIC_OUT_FENCES) {
+		*why = "too many OUT_FENCE_PTRs in one commit";
+		return -EINVAL;
+	}
+	af->slot[af->nout] = -1;
+	af->value[af->nout] = v;
+	*v = (uint64_t)(uintptr_t)&af->slot[af->nout++];
+	return 0;
+}
+
+int drm_atomic_prepare(int fd, struct drm_prop_cache *cache, unsigned long arg, int translate,
+		       int (*handle_fd)(void *ctx, uint32_t handle, int32_t *fd), void *ctx,
+		       struct drm_atomic_fences *af, const char **why)
 {
 	const struct drm_mode_atomic *a = (const struct drm_mode_atomic *)arg;
 	const uint32_t *counts = (const uint32_t *)(uintptr_t)a->count_props_ptr;
 	const uint32_t *props = (const uint32_t *)(uintptr_t)a->props_ptr;
-	const uint64_t *vals = (const uint64_t *)(uintptr_t)a->prop_values_ptr;
+	uint64_t *vals = (uint64_t *)(uintptr_t)a->prop_values_ptr;
 	uint64_t i, n = 0;
-	int kind;
+	int kind, r = 0;
 
+	af->nout = 0;
 	/* the marshaller sized props and values by this very sum */
 	for (i = 0; counts && i < a->count_objs; i++)
 		n += counts[i];
-	for (i = 0; props && vals && i < n; i++) {
+	for (i = 0; props && vals && i < n && !r; i++) {
 		kind = prop_kind(fd, cache, props[i]);
-		if (kind == PROP_IN_FENCE && (int64_t)vals[i] != -1) {
-			*why = "IN_FENCE_FD in an atomic commit is not forwarded yet";
-			return -EINVAL;
-		}
-		if (kind == PROP_OUT_FENCE && vals[i] != 0) {
-			*why = "OUT_FENCE_PTR in an atomic commit is not forwarded yet";
-			return -EINVAL;
-		}
+		if (kind == DRM_PROP_IN_FENCE)
+			r = in_fence(&vals[i], translate, handle_fd, ctx, why);
+		else if (kind == DRM_PROP_OUT_FENCE)
+			r = out_fence(&vals[i], translate, af, why);
 	}
-	return 0;
+	return r;
 }

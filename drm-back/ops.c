@@ -269,26 +269,48 @@ static void update_conn_files(struct worker *w, struct wconn *c)
 	}
 }
 
-/* What the DRM tables cannot say, checked on the decoded call (drm_atomic.c). */
-static int drm_checks(struct wconn *c, struct wfile *f, const struct m_call *call)
+/* What the DRM tables cannot say, on the decoded call (drm_atomic.c). */
+static int drm_prepare(struct ioctl_ctx *x, struct wfile *f, const struct m_call *call, int variant,
+		       struct drm_atomic_fences *af)
 {
 	const char *why = NULL;
 	int r;
 
+	af->nout = 0;
 	if (m_call_cmd(call) != DRM_IOCTL_MODE_ATOMIC || !f->drv)
 		return 0;
 	pthread_mutex_lock(&f->lock);
-	r = drm_atomic_check(f->fd, &f->props, m_call_arg(call), &why);
+	r = drm_atomic_prepare(f->fd, &f->props, m_call_arg(call), variant, back_handle_to_fd, x,
+			       af, &why);
 	pthread_mutex_unlock(&f->lock);
 	if (r)
-		blog(LOG_W, "%s: %s: DRM_IOCTL_MODE_ATOMIC refused: %s", c->desc, f->name, why);
+		blog(LOG_W, "%s: %s: DRM_IOCTL_MODE_ATOMIC refused: %s", x->c->desc, f->name, why);
 	return r;
+}
+
+/*
+ * After a fenced atomic commit: the out-fences the kernel made become files
+ * of this guest, and their handles go back where the values were (0: none).
+ */
+static void drm_finish(struct ioctl_ctx *x, struct drm_atomic_fences *af, int64_t res)
+{
+	struct wire_file_info info;
+	uint32_t h;
+
+	for (unsigned i = 0; i < af->nout; i++) {
+		*af->value[i] = 0;
+		if (res >= 0 && af->slot[i] >= 0 && !back_new_handle(x, af->slot[i], &h, &info))
+			*af->value[i] = h;
+		else if (af->slot[i] >= 0 && res < 0)
+			close(af->slot[i]); /* not expected: the kernel installs them on success */
+	}
 }
 
 static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, struct wfile *f)
 {
 	struct m_limits lim = M_LIMITS_DEFAULT;
 	struct ioctl_ctx x = {.w = w, .c = c, .parent = f};
+	struct drm_atomic_fences af;
 	const struct m_back_ops ops = {.handle_to_fd = back_handle_to_fd,
 				       .new_handle = back_new_handle,
 				       .drop_handle = back_drop_handle,
@@ -306,7 +328,10 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 	if (lim.max_bytes > w->cfg->max_frame - 4096)
 		lim.max_bytes = w->cfg->max_frame - 4096;
 	wire_take(&wi, sizeof(wi), payload(h), payload_len(h));
-	d = f->cls ? vdri_class_lookup(f->cls, f->drv, wi.cmd) : NULL;
+	if (wi.flags & WIRE_IOCTL_VARIANT)
+		d = f->cls ? vdri_class_variant(f->cls, wi.cmd) : NULL;
+	else
+		d = f->cls ? vdri_class_lookup(f->cls, f->drv, wi.cmd) : NULL;
 	v = iso_ioctl_verdict(&w->cfg->policy, d, wi.cmd);
 	c->nioctl++;
 	if (v == ISO_DENY || (v == ISO_DESC && (wi.flags & WIRE_IOCTL_FLAT))) {
@@ -324,11 +349,12 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 		     f->name, d ? d->name : "flat", wi.cmd, strerror(-r));
 		goto out;
 	}
-	res = drm_checks(c, f, call);
+	res = drm_prepare(&x, f, call, d && (d->flags & M_F_VARIANT), &af);
 	if (!res) {
 		res = ioctl(f->fd, m_call_cmd(call), m_call_arg(call));
 		if (res < 0)
 			res = -errno;
+		drm_finish(&x, &af, res);
 	}
 	if (f->cls && (f->cls->flags & VDRI_CLASS_SYNC_BY_DESC))
 		update_conn_files(w, c);

@@ -44,4 +44,5 @@ const struct vdri_class vdri_class_drm = {
     .ntables = CT_COUNT(drm_tables),
     .flags = VDRI_CLASS_SYNC_BY_DESC,
     .drivers = drm_drivers,
+    .variants = &vdri_drm_variants_table,
 };

@@ -49,6 +49,7 @@
 extern const struct m_table vdri_drm_core_table;
 extern const struct m_table vdri_drm_kms_table;
 extern const struct m_table vdri_drm_dmabuf_table;
+extern const struct m_table vdri_drm_variants_table; /* M_F_VARIANT: atomic with fences */
 
 /* Drivers (each in its own file). */
 extern const struct vdri_driver vdri_drm_vgem;

@@ -12,7 +12,8 @@
  * ATOMIC: the property and value arrays are as long as the sum of the
  * per-object counts (sum_of).  Property values are plain data to the
  * engine; the two that are not (IN_FENCE_FD holds an fd, OUT_FENCE_PTR a
- * user pointer) are handled by the backend (drm-back/drm_atomic.c).
+ * user pointer) travel with the fenced variant below (drm-front's
+ * drmdev.c and drm-back's drm_atomic.c translate them).
  * Left out: ATTACHMODE/DETACHMODE (removed from the kernel: it returns
  * 0 and does nothing), legacy SETPROPERTY is kept (libdrm's
  * drmModeConnectorSetProperty uses it).
@@ -178,3 +179,28 @@ static const struct m_ioctl kms_ioctls[] = {
 /* clang-format on */
 
 const struct m_table vdri_drm_kms_table = {"drm-kms", kms_ioctls, CT_COUNT(kms_ioctls)};
+
+/*
+ * ATOMIC with fence properties (the frontend's drmdev.c chooses it): the
+ * values array comes back, so the backend can return there the handles of
+ * the out-fences it made (OUT_FENCE_PTR) and take handles for in-fences
+ * (IN_FENCE_FD); the frontend sends its own copy of the array, never the
+ * guest's, and turns those handles into fds at the guest's pointers.
+ */
+/* clang-format off */
+static const struct m_field atomic_fenced_fields[] = {
+	IN_IDS(struct drm_mode_atomic, objs_ptr, count_objs),
+	IN_IDS(struct drm_mode_atomic, count_props_ptr, count_objs),
+	M_SUM_F(struct drm_mode_atomic, props_ptr, 1, sizeof(uint32_t), DRM_MAX_OBJS, M_IN),
+	M_SUM_F(struct drm_mode_atomic, prop_values_ptr, 1, sizeof(uint64_t), DRM_MAX_OBJS, M_INOUT),
+	M_END_F,
+};
+
+static const struct m_ioctl kms_variants[] = {
+	DRM_IOC(DRM_IOCTL_MODE_ATOMIC, struct drm_mode_atomic,
+		SCANOUT | M_F_MAY_BLOCK | M_F_VARIANT, atomic_fenced_fields),
+};
+/* clang-format on */
+
+const struct m_table vdri_drm_variants_table = {"drm-variants", kms_variants,
+						CT_COUNT(kms_variants)};

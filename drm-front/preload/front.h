@@ -80,6 +80,10 @@ struct rfile {
 	int dead;
 	const struct vdri_class *cls;
 	const struct vdri_driver *drv; /* the driver's table (set once, by drmdev_probe) */
+	/* DRM: kinds of atomic property ids looked up on this file (drmdev.c, front_lock) */
+	uint32_t prop_ids[32];
+	uint8_t prop_kinds[32];
+	uint8_t nprops;
 	struct wire_stat st;
 	char path[256];
 };
@@ -192,6 +196,13 @@ int fop_open(const char *path, int flags, mode_t mode);
 ssize_t fop_read(struct rfile *f, void *buf, size_t n, int64_t off);
 ssize_t fop_write(struct rfile *f, const void *buf, size_t n, int64_t off);
 int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg);
+/* The same with the descriptor chosen by the caller (a class variant). */
+int fop_ioctl_desc(struct rfile *f, const struct m_ioctl *d, unsigned long cmd, void *arg);
+/* Guest memory, checked (EFAULT instead of a crash): 0 or -EFAULT. */
+int fop_copy_in(void *dst, const void *src, size_t n);
+int fop_copy_out(void *dst, const void *src, size_t n);
+/* A DRM atomic commit with fence properties: 1 and *result if handled (drmdev.c). */
+int drmdev_atomic(struct rfile *f, void *arg, int *result);
 /* A file just made from a reply: fetch its readiness if an EVENT for it was missed. */
 void fop_file_created(int fd);
 /* Ask the backend for a forwarded fd's readiness now (after exec). */

@@ -26,6 +26,9 @@
 #include "drm-front/preload/front.h"
 #include "vdri/marshal.h"
 
+#include <drm.h>
+#include <drm_mode.h>
+
 pid_t front_pid;
 
 static void *f_alloc(void *ctx, uint64_t n)
@@ -285,7 +288,28 @@ static uint32_t ioctl_sync_points(const struct rfile *f, const struct m_ioctl *d
 	return M_F_PUBLISH | M_F_REFRESH;
 }
 
+int fop_copy_in(void *dst, const void *src, size_t n)
+{
+	return acc_read(NULL, dst, (uint64_t)(uintptr_t)src, n);
+}
+
+int fop_copy_out(void *dst, const void *src, size_t n)
+{
+	return acc_write(NULL, (uint64_t)(uintptr_t)dst, src, n);
+}
+
 int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg)
+{
+	int r;
+
+	/* atomic commits with fence properties take the fenced variant (drmdev.c) */
+	if (cmd == DRM_IOCTL_MODE_ATOMIC && f->drv && drmdev_atomic(f, arg, &r))
+		return r;
+	return fop_ioctl_desc(f, f->cls ? vdri_class_lookup(f->cls, f->drv, (uint32_t)cmd) : NULL,
+			      cmd, arg);
+}
+
+int fop_ioctl_desc(struct rfile *f, const struct m_ioctl *d, unsigned long cmd, void *arg)
 {
 	const struct m_limits lim = M_LIMITS_DEFAULT;
 	struct actx x = {f};
@@ -296,7 +320,6 @@ int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg)
 				     .drop_file = acc_drop_file,
 				     .now_ns = acc_now_ns,
 				     .ctx = &x};
-	const struct m_ioctl *d = f->cls ? vdri_class_lookup(f->cls, f->drv, (uint32_t)cmd) : NULL;
 	uint32_t sync = ioctl_sync_points(f, d);
 	struct m_buf buf = {.alloc = &front_alloc};
 	struct m_plan plan = {.alloc = &front_alloc};

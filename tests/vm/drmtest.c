@@ -311,6 +311,69 @@ static void check_virtio(void)
 	close(fd);
 }
 
+/* The id of the property called name on an object, or 0. */
+static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
+{
+	drmModeObjectPropertiesPtr op = drmModeObjectGetProperties(fd, obj, type);
+	uint32_t id = 0;
+
+	for (uint32_t i = 0; op && i < op->count_props && !id; i++) {
+		drmModePropertyPtr pr = drmModeGetProperty(fd, op->props[i]);
+
+		if (pr && !strcmp(pr->name, name))
+			id = pr->prop_id;
+		drmModeFreeProperty(pr);
+	}
+	drmModeFreeObjectProperties(op);
+	return id;
+}
+
+/*
+ * Atomic commits with fences, as kmscube -A makes them: a commit that asks
+ * for the CRTC's out-fence (OUT_FENCE_PTR: the kernel writes a new fd at a
+ * pointer), then one whose primary plane waits on that fence (IN_FENCE_FD).
+ */
+static void check_atomic_fences(int fd, uint32_t crtc, uint32_t fb)
+{
+	drmModePlaneResPtr pl = drmModeGetPlaneResources(fd);
+	uint32_t plane = 0, out_ptr = prop_id(fd, crtc, DRM_MODE_OBJECT_CRTC, "OUT_FENCE_PTR");
+	int32_t out_fd = -1, out2 = -1;
+	drmModeAtomicReqPtr req;
+	int r;
+
+	for (uint32_t i = 0; pl && i < pl->count_planes && !plane; i++) {
+		drmModePlanePtr p = drmModeGetPlane(fd, pl->planes[i]);
+
+		if (p && p->crtc_id == crtc)
+			plane = p->plane_id;
+		drmModeFreePlane(p);
+	}
+	drmModeFreePlaneResources(pl);
+	req = drmModeAtomicAlloc();
+	drmModeAtomicAddProperty(req, crtc, out_ptr, (uint64_t)(uintptr_t)&out_fd);
+	r = drmModeAtomicCommit(fd, req, 0, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	struct pollfd pf = {.fd = out_fd, .events = POLLIN};
+	int pr = out_fd >= 0 ? poll(&pf, 1, 5000) : -1;
+	SAY("kms atomic out-fence: %s fence=%s poll=%d", r ? strerror(-r) : "ok",
+	    out_fd >= 0 ? "yes" : "no", pr);
+	req = drmModeAtomicAlloc();
+	drmModeAtomicAddProperty(req, plane, prop_id(fd, plane, DRM_MODE_OBJECT_PLANE, "FB_ID"),
+				 fb);
+	drmModeAtomicAddProperty(req, plane,
+				 prop_id(fd, plane, DRM_MODE_OBJECT_PLANE, "IN_FENCE_FD"),
+				 (uint64_t)(int64_t)out_fd);
+	drmModeAtomicAddProperty(req, crtc, out_ptr, (uint64_t)(uintptr_t)&out2);
+	r = plane && out_fd >= 0 ? (drmModeAtomicCommit(fd, req, 0, NULL) ? -errno : 0) : -ENOENT;
+	drmModeAtomicFree(req);
+	SAY("kms atomic in-fence from that out-fence, new out-fence: %s fence=%s",
+	    r ? strerror(-r) : "ok", out2 >= 0 && out2 != out_fd ? "yes" : "no");
+	if (out_fd >= 0)
+		close(out_fd);
+	if (out2 >= 0)
+		close(out2);
+}
+
 /* KMS: resources and properties as libdrm reads them, a dumb modeset, a flip event. */
 static void check_kms(void)
 {
@@ -393,6 +456,8 @@ static void check_kms(void)
 	SAY("kms atomic test-only: %s", r ? strerror(-r < 0 ? r : errno) : "ok");
 	drmModeAtomicFree(req);
 	drmModeFreeObjectProperties(op);
+	if (fb)
+		check_atomic_fences(fd, crtc, fb);
 	if (fb)
 		drmModeRmFB(fd, fb);
 	drmModeFreeConnector(con);

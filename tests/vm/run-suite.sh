@@ -30,6 +30,12 @@ run kmscube sh -c 'kmscube -D "$1" -c 30 0<>"$2" > "$3" 2>&1; rc=$?
     grep -q "^Rendered [0-9]* frames" "$3" && echo "rendered frames"
     sed -n "s/^Rendered/~Rendered/p" "$3"
     exit $rc' kmscube "$CARD" "$fifo" "$dir/kmscube.raw"
+# the same with atomic mode setting: in- and out-fences on every frame
+run kmscube-atomic sh -c 'kmscube -A -D "$1" -c 30 0<>"$2" > "$3" 2>&1; rc=$?
+    grep -E "renderer:|^Using modifier" "$3" | sort -u
+    grep -q "^Rendered [0-9]* frames" "$3" && echo "rendered frames"
+    sed -n "s/^Rendered/~Rendered/p" "$3"
+    exit $rc' kmscube "$CARD" "$fifo" "$dir/kmscube-atomic.raw"
 rm -f "$fifo"
 # IGT's generic benchmarks (Debian ships no IGT tests): same exit, numbers shown
 run igt-vgem_mmap sh -c '/usr/libexec/igt-gpu-tools/benchmarks/vgem_mmap | sed "s/^/~vgem_mmap /"'

@@ -40,6 +40,7 @@ struct vdri_class {
 	uint32_t ntables;
 	uint32_t flags;				  /* VDRI_CLASS_* */
 	const struct vdri_driver *const *drivers; /* NULL-terminated, or NULL */
+	const struct m_table *variants;		  /* M_F_VARIANT descriptors, or NULL */
 };
 
 /* The class covering a device number, or NULL (only flat forwarding then). */
@@ -55,6 +56,8 @@ const struct vdri_driver *vdri_class_driver(const struct vdri_class *c, const ch
 /* The descriptor for cmd: the driver's table first (drv may be NULL), then the class's. */
 const struct m_ioctl *vdri_class_lookup(const struct vdri_class *c, const struct vdri_driver *drv,
 					uint32_t cmd);
+/* The class's variant descriptor for cmd (sent with WIRE_IOCTL_VARIANT), or NULL. */
+const struct m_ioctl *vdri_class_variant(const struct vdri_class *c, uint32_t cmd);
 /* All classes, NULL-terminated (for table checks and listings). */
 extern const struct vdri_class *const vdri_classes[];
 

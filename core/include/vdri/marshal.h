@@ -93,6 +93,12 @@ struct m_struct {
 #define M_F_SIZE (1u << 2)	/* size/dir below override the ioctl number */
 #define M_F_MAY_BLOCK (1u << 3) /* may sleep in the driver (informational) */
 #define M_F_ARG_FD (1u << 4)	/* arg is a guest fd passed by value (LOOP_SET_FD) */
+/*
+ * A variant of the class's descriptor for the same number, which the
+ * frontend chose for this call (WIRE_IOCTL_VARIANT on the wire): the
+ * backend decodes with the class's variant too (DRM atomic with fences).
+ */
+#define M_F_VARIANT (1u << 5)
 #define M_F_CLASS_SHIFT 16
 /*
  * Coherence points for mapped buffers (classes with VDRI_CLASS_SYNC_BY_DESC):
@@ -161,7 +167,8 @@ void m_buf_fini(struct m_buf *b);
 
 /* ---- wire structs of the IOCTL operation -------------------------------- */
 
-#define WIRE_IOCTL_FLAT 1u /* sender used no descriptor (policy decides) */
+#define WIRE_IOCTL_FLAT 1u    /* sender used no descriptor (policy decides) */
+#define WIRE_IOCTL_VARIANT 2u /* sender used the class's variant descriptor (M_F_VARIANT) */
 
 struct wire_ioctl {
 	uint32_t cmd;
