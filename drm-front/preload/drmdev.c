@@ -211,10 +211,14 @@ int drmdev_atomic(struct rfile *f, void *arg, int *result)
 		a2.prop_values_ptr = (uint64_t)(uintptr_t)c.vals;
 		r = fop_ioctl_desc(f, d, DRM_IOCTL_MODE_ATOMIC, &a2);
 		for (i = 0; i < nout && r >= 0; i++) {
-			int32_t fd = -1;
+			int32_t fd;
 
-			if (c.vals[outs[i]] && c.vals[outs[i]] <= 0x7fffffff)
-				fd = out_fence_file(f, (uint32_t)c.vals[outs[i]]);
+			/* 0: the kernel made no fence (TEST_ONLY): the guest's value stays */
+			if (!c.vals[outs[i]])
+				continue;
+			fd = c.vals[outs[i]] <= 0x7fffffff
+				 ? out_fence_file(f, (uint32_t)c.vals[outs[i]])
+				 : -EPROTO;
 			if (fd < 0 ||
 			    fop_copy_out((void *)(uintptr_t)guest_ptr[i], &fd, sizeof(fd))) {
 				r = fd < 0 ? fd : -EFAULT;
