@@ -129,35 +129,51 @@ static int64_t k_atomic(struct m_call *c, void *ctx)
 	return 0;
 }
 
+/* A guest atomic commit: its struct and arrays made visible to the engine. */
+struct atomic_guest {
+	uint32_t objs[8], counts[8], props[16];
+	uint64_t vals[16];
+	struct drm_mode_atomic a;
+};
+
+static void atomic_guest_map(struct atomic_guest *x, uint32_t nobj, uint32_t nprop,
+			     struct mf_guest *g)
+{
+	x->a = (struct drm_mode_atomic){.count_objs = nobj,
+					.objs_ptr = MF_U(x->objs),
+					.count_props_ptr = MF_U(x->counts),
+					.props_ptr = MF_U(x->props),
+					.prop_values_ptr = MF_U(x->vals)};
+	mf_guest_init(g);
+	mf_guest_map(g, &x->a, sizeof(x->a), 1);
+	mf_guest_map(g, x->objs, nobj * sizeof(uint32_t), 0);
+	mf_guest_map(g, x->counts, nobj * sizeof(uint32_t), 0);
+	mf_guest_map(g, x->props, nprop * sizeof(uint32_t), 0);
+	mf_guest_map(g, x->vals, nprop * sizeof(uint64_t), 1);
+}
+
 TEST(atomic_summed_counts)
 {
-	uint32_t objs[2] = {31, 32}, counts[2] = {3, 2}, props[5] = {10, 11, 12, 13, 14};
-	uint64_t vals[5] = {100, 101, 102, 103, 104};
-	struct drm_mode_atomic a = {.count_objs = 2,
-				    .objs_ptr = MF_U(objs),
-				    .count_props_ptr = MF_U(counts),
-				    .props_ptr = MF_U(props),
-				    .prop_values_ptr = MF_U(vals)};
+	static const uint32_t props[5] = {10, 11, 12, 13, 14};
+	struct atomic_guest x = {.objs = {31, 32}, .counts = {3, 2}};
 	struct mf_guest g;
 	struct mf_back b;
 	struct mf_trip t;
 
-	mf_guest_init(&g);
+	memcpy(x.props, props, sizeof(props));
+	for (int i = 0; i < 5; i++)
+		x.vals[i] = 100u + (uint64_t)i;
+	atomic_guest_map(&x, 2, 5, &g);
 	mf_back_init(&b);
-	mf_guest_map(&g, &a, sizeof(a), 1);
-	mf_guest_map(&g, objs, sizeof(objs), 0);
-	mf_guest_map(&g, counts, sizeof(counts), 0);
-	mf_guest_map(&g, props, sizeof(props), 0);
-	mf_guest_map(&g, vals, sizeof(vals), 0);
 	mf_trip_init(&t);
-	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_MODE_ATOMIC), DRM_IOCTL_MODE_ATOMIC, MF_U(&a),
+	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_MODE_ATOMIC), DRM_IOCTL_MODE_ATOMIC, MF_U(&x.a),
 			       &g, &b, k_atomic, NULL, &t),
 		 0);
 	mf_trip_fini(&t);
 	/* a sum past the bound is refused before anything is allocated */
-	counts[0] = 0x7fffffffu;
+	x.counts[0] = 0x7fffffffu;
 	mf_trip_init(&t);
-	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_MODE_ATOMIC), DRM_IOCTL_MODE_ATOMIC, MF_U(&a),
+	CHECK_EQ(mf_round_trip(desc(NULL, DRM_IOCTL_MODE_ATOMIC), DRM_IOCTL_MODE_ATOMIC, MF_U(&x.a),
 			       &g, &b, k_atomic, NULL, &t),
 		 -EINVAL);
 	CHECK(t.front.biggest < 4096);
@@ -330,13 +346,7 @@ static int64_t k_atomic_fenced(struct m_call *c, void *ctx)
 TEST(atomic_fenced_variant)
 {
 	const struct m_ioctl *v = vdri_class_variant(&vdri_class_drm, DRM_IOCTL_MODE_ATOMIC);
-	uint32_t objs[1] = {31}, counts[1] = {1}, props[1] = {7};
-	uint64_t vals[1] = {1};
-	struct drm_mode_atomic a = {.count_objs = 1,
-				    .objs_ptr = MF_U(objs),
-				    .count_props_ptr = MF_U(counts),
-				    .props_ptr = MF_U(props),
-				    .prop_values_ptr = MF_U(vals)};
+	struct atomic_guest x = {.objs = {31}, .counts = {1}, .props = {7}, .vals = {1}};
 	struct mf_guest g;
 	struct mf_back b;
 	struct mf_trip t;
@@ -345,24 +355,19 @@ TEST(atomic_fenced_variant)
 	struct m_plan plan;
 	struct m_call *c = NULL;
 
-	mf_guest_init(&g);
+	atomic_guest_map(&x, 1, 1, &g);
 	mf_back_init(&b);
-	mf_guest_map(&g, &a, sizeof(a), 1);
-	mf_guest_map(&g, objs, sizeof(objs), 0);
-	mf_guest_map(&g, counts, sizeof(counts), 0);
-	mf_guest_map(&g, props, sizeof(props), 0);
-	mf_guest_map(&g, vals, sizeof(vals), 1);
 	mf_trip_init(&t);
 	CHECK_EQ(
-	    mf_round_trip(v, DRM_IOCTL_MODE_ATOMIC, MF_U(&a), &g, &b, k_atomic_fenced, NULL, &t),
+	    mf_round_trip(v, DRM_IOCTL_MODE_ATOMIC, MF_U(&x.a), &g, &b, k_atomic_fenced, NULL, &t),
 	    0);
-	CHECK_EQ(vals[0], 42);
+	CHECK_EQ(x.vals[0], 42);
 	mf_trip_fini(&t);
 	/* a variant request decoded with the plain descriptor is refused */
 	mf_trip_init(&t);
 	plan = (struct m_plan){.alloc = &t.front.a};
-	CHECK_EQ(mf_encode(v, DRM_IOCTL_MODE_ATOMIC, MF_U(&a), &g, &t.lim, &t.front, &payload, &len,
-			   &plan),
+	CHECK_EQ(mf_encode(v, DRM_IOCTL_MODE_ATOMIC, MF_U(&x.a), &g, &t.lim, &t.front, &payload,
+			   &len, &plan),
 		 0);
 	CHECK_EQ(m_decode_request(vdri_class_lookup(&vdri_class_drm, NULL, DRM_IOCTL_MODE_ATOMIC),
 				  payload, len, &t.lim, &t.back.a, &b.ops, &c),
