@@ -270,14 +270,18 @@ static void update_conn_files(struct worker *w, struct wconn *c)
 }
 
 /* What the DRM tables cannot say, on the decoded call (drm_atomic.c). */
-static int drm_prepare(struct ioctl_ctx *x, struct wfile *f, const struct m_call *call, int variant,
-		       struct drm_atomic_fences *af)
+static int drm_prepare(struct ioctl_ctx *x, struct wfile *f, const struct m_call *call, int decoded,
+		       int variant, struct drm_atomic_fences *af)
 {
 	const char *why = NULL;
 	int r;
 
 	af->nout = 0;
-	if (m_call_cmd(call) != DRM_IOCTL_MODE_ATOMIC || !f->drv)
+	/*
+	 * Every DRM file, whatever its driver (bochs has atomic too, and no
+	 * table); only decoded calls, whose pointers are this process's.
+	 */
+	if (m_call_cmd(call) != DRM_IOCTL_MODE_ATOMIC || !decoded)
 		return 0;
 	pthread_mutex_lock(&f->lock);
 	r = drm_atomic_prepare(f->fd, &f->props, m_call_arg(call), variant, back_handle_to_fd, x,
@@ -349,7 +353,7 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 		     f->name, d ? d->name : "flat", wi.cmd, strerror(-r));
 		goto out;
 	}
-	res = drm_prepare(&x, f, call, d && (d->flags & M_F_VARIANT), &af);
+	res = drm_prepare(&x, f, call, d != NULL, d && (d->flags & M_F_VARIANT), &af);
 	if (!res) {
 		res = ioctl(f->fd, m_call_cmd(call), m_call_arg(call));
 		if (res < 0)

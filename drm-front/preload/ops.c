@@ -303,7 +303,7 @@ int fop_ioctl(struct rfile *f, unsigned long cmd, void *arg)
 	int r;
 
 	/* atomic commits with fence properties take the fenced variant (drmdev.c) */
-	if (cmd == DRM_IOCTL_MODE_ATOMIC && f->drv && drmdev_atomic(f, arg, &r))
+	if (cmd == DRM_IOCTL_MODE_ATOMIC && f->cls && drmdev_atomic(f, arg, &r))
 		return r;
 	return fop_ioctl_desc(f, f->cls ? vdri_class_lookup(f->cls, f->drv, (uint32_t)cmd) : NULL,
 			      cmd, arg);
