@@ -108,6 +108,11 @@ static int conn_unhold(struct wconn *c, uint32_t handle)
 }
 
 /* Caller holds w->lock.  Frees the file when the last reference goes. */
+/* epoll data of a file: bit 63, its serial (31 bits), its handle; pointers never set bit 63. */
+#define FILE_KEY_BIT (1ull << 63)
+#define FILE_KEY_SERIAL 0x7fffffffu
+#define FILE_KEY(f) (FILE_KEY_BIT | (uint64_t)(f)->serial << 32 | (f)->handle)
+
 static void file_unref_locked(struct worker *w, struct wfile *f)
 {
 	if (--f->refs > 0)
@@ -194,6 +199,7 @@ int worker_file_add(struct worker *w, struct wconn *c, int fd, const struct vdri
 		r = conn_hold(c, h);
 	if (!r) {
 		f->handle = h;
+		f->serial = ++w->next_serial & FILE_KEY_SERIAL;
 		w->files[h] = f;
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -211,7 +217,7 @@ void worker_file_watch(struct worker *w, struct wfile *f)
 {
 	struct epoll_event ev = {
 	    .events = EPOLLIN | EPOLLOUT | EPOLLPRI | EPOLLRDHUP | EPOLLET,
-	    .data.ptr = &f->tag,
+	    .data.u64 = FILE_KEY(f),
 	};
 
 	/* Regular files cannot be watched (EPERM): they are always ready. */
@@ -584,6 +590,30 @@ static void expire_reserves(struct worker *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
+/*
+ * A readiness event for a file.  epoll hands out what was registered, and
+ * another thread may have closed and freed the file since (or epoll still
+ * reports a dma-buf whose fd we closed but which a GEM object keeps
+ * alive), so events carry the handle and serial, not a pointer, and the
+ * file is looked up and held before use.
+ */
+static void file_event(struct worker *w, uint64_t key)
+{
+	uint32_t h = (uint32_t)key, serial = (uint32_t)(key >> 32) & FILE_KEY_SERIAL;
+	struct wfile *f = NULL;
+
+	pthread_mutex_lock(&w->lock);
+	if (h < w->nfiles && w->files[h] && w->files[h]->serial == serial) {
+		f = w->files[h];
+		f->refs++;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (f) {
+		worker_file_update(w, f);
+		worker_file_put(w, f);
+	}
+}
+
 static void *worker_thread(void *arg)
 {
 	struct worker *w = arg;
@@ -603,12 +633,15 @@ static void *worker_thread(void *arg)
 			session_check_empty(w);
 			continue;
 		}
+		if (ev.data.u64 & FILE_KEY_BIT) {
+			file_event(w, ev.data.u64);
+			continue;
+		}
 		switch (((struct wtag *)ev.data.ptr)->kind) {
 		case WT_CONN:
 			conn_readable(w, (struct wconn *)ev.data.ptr);
 			break;
-		case WT_FILE:
-			worker_file_update(w, (struct wfile *)ev.data.ptr);
+		case WT_FILE: /* files come as keys (file_event) */
 			break;
 		case WT_CTL:
 			ctl_readable(w);

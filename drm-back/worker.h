@@ -46,6 +46,7 @@ struct wconn {
 struct wfile {
 	struct wtag tag;
 	uint32_t handle;
+	uint32_t serial; /* tells this file from a later one with the same handle */
 	int fd;
 	int refs;  /* opens + in-flight users (worker.lock) */
 	int opens; /* connections and fork tokens holding the handle */
@@ -98,6 +99,7 @@ struct worker {
 	pthread_mutex_t lock;
 	struct wconn *conns;
 	struct wfile **files; /* index = handle; 0 unused */
+	uint32_t next_serial; /* for struct wfile.serial (worker.lock) */
 	uint32_t nfiles;
 	struct wmap *maps;
 	uint64_t next_map;

@@ -116,9 +116,10 @@ grep -q "picture: ok" "$out/native/eglgbm.txt" && grep -q "picture: ok" "$out/fo
     bad "Mesa picture check"
 # sanitizer reports (ASan builds): the backend in the VM, the frontend here
 if grep -lE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$out/backd.log" \
-        "$out"/forwarded/*.txt > "$out/san.txt" 2>/dev/null; then
+        "$out"/asan-backd.* "$out"/forwarded/*.txt > "$out/san.txt" 2>/dev/null; then
     bad "sanitizer reports in: $(tr '\n' ' ' < "$out/san.txt")"
-    grep -hE -A12 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" $(cat "$out/san.txt") | head -40
+    grep -hE -A30 "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" $(cat "$out/san.txt") |
+        sed 's/^/  /' | head -60
 else
     ok "no sanitizer reports from the backend or the frontend"
 fi

@@ -49,7 +49,8 @@ max-frame 16M
 log stderr
 ready-file $out/ready
 CONF
-ASAN_OPTIONS=detect_leaks=1 "$BUILD/bin/vdri-backd" -v -c /tmp/backd.conf 2> "$out/backd.log" &
+# ASan builds: reports in files of their own (not interleaved with the log)
+ASAN_OPTIONS="detect_leaks=1:log_path=$out/asan-backd" "$BUILD/bin/vdri-backd" -v -c /tmp/backd.conf 2> "$out/backd.log" &
 pid=$!
 n=0
 while [ ! -e "$out/done" ] && [ $n -lt "${SERVE_TENTHS:-3000}" ]; do
