@@ -21,7 +21,6 @@
  * remembers the names of the ids it has looked up.
  */
 #include <errno.h>
-#include <string.h>
 #include <sys/ioctl.h>
 
 #include <drm.h>
@@ -32,21 +31,14 @@
 static int prop_kind(int fd, struct drm_prop_cache *cache, uint32_t id)
 {
 	struct drm_mode_get_property p = {.prop_id = id};
-	unsigned i;
-	int kind;
+	int kind = drm_prop_cache_find(cache, id);
 
-	for (i = 0; i < cache->n; i++)
-		if (cache->ids[i] == id)
-			return cache->kinds[i];
+	if (kind)
+		return kind;
 	if (ioctl(fd, DRM_IOCTL_MODE_GETPROPERTY, &p) < 0)
 		return DRM_PROP_PLAIN; /* the kernel refuses unknown ids itself */
-	kind = !strcmp(p.name, "IN_FENCE_FD")	  ? DRM_PROP_IN_FENCE
-	       : !strcmp(p.name, "OUT_FENCE_PTR") ? DRM_PROP_OUT_FENCE
-						  : DRM_PROP_PLAIN;
-	if (cache->n < DRM_PROP_CACHE) {
-		cache->ids[cache->n] = id;
-		cache->kinds[cache->n++] = (uint8_t)kind;
-	}
+	kind = drm_prop_kind_of(p.name);
+	drm_prop_cache_add(cache, id, kind);
 	return kind;
 }
 

@@ -5,17 +5,9 @@
 
 #include <stdint.h>
 
-#define DRM_PROP_CACHE 64
+#include "core/drm/drm_props.h"
+
 #define DRM_ATOMIC_OUT_FENCES 16 /* OUT_FENCE_PTRs one commit may set (one per CRTC) */
-
-enum drm_prop_kind { DRM_PROP_PLAIN = 1, DRM_PROP_IN_FENCE, DRM_PROP_OUT_FENCE };
-
-/* Names of property ids already looked up on one file. */
-struct drm_prop_cache {
-	unsigned n;
-	uint32_t ids[DRM_PROP_CACHE];
-	uint8_t kinds[DRM_PROP_CACHE];
-};
 
 /* An atomic commit's fence properties, translated for the kernel. */
 struct drm_atomic_fences {

@@ -185,7 +185,6 @@ int worker_file_add(struct worker *w, struct wconn *c, int fd, const struct vdri
 		close(fd);
 		return -ENOMEM;
 	}
-	f->tag.kind = WT_FILE;
 	f->fd = fd;
 	f->cls = cls;
 	f->refs = 2; /* the holder, and the caller until worker_file_put */
@@ -640,8 +639,6 @@ static void *worker_thread(void *arg)
 		switch (((struct wtag *)ev.data.ptr)->kind) {
 		case WT_CONN:
 			conn_readable(w, (struct wconn *)ev.data.ptr);
-			break;
-		case WT_FILE: /* files come as keys (file_event) */
 			break;
 		case WT_CTL:
 			ctl_readable(w);

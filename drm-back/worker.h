@@ -18,7 +18,8 @@
 #include "drm-back/backd.h"
 #include "drm-back/drm_atomic.h"
 
-enum wtag_kind { WT_CONN = 1, WT_FILE, WT_CTL, WT_JOBS };
+/* What an epoll pointer names (files are keys instead: FILE_KEY in worker.c). */
+enum wtag_kind { WT_CONN = 1, WT_CTL, WT_JOBS };
 
 struct wtag {
 	enum wtag_kind kind;
@@ -44,7 +45,6 @@ struct wconn {
 };
 
 struct wfile {
-	struct wtag tag;
 	uint32_t handle;
 	uint32_t serial; /* tells this file from a later one with the same handle */
 	int fd;

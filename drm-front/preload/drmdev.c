@@ -65,7 +65,6 @@ void drmdev_init(void)
 
 /* ---- atomic commits with fence properties --------------------------------------- */
 
-enum { PROP_PLAIN = 1, PROP_IN_FENCE, PROP_OUT_FENCE };
 #define ATOMIC_MAX 4096u /* the tables' bound on objects and properties */
 #define ATOMIC_OUT_MAX 16u
 
@@ -73,25 +72,17 @@ enum { PROP_PLAIN = 1, PROP_IN_FENCE, PROP_OUT_FENCE };
 static int prop_kind(struct rfile *f, uint32_t id)
 {
 	struct drm_mode_get_property p = {.prop_id = id};
-	int kind = 0;
+	int kind;
 
 	pthread_mutex_lock(&front_lock);
-	for (unsigned i = 0; i < f->nprops && !kind; i++)
-		if (f->prop_ids[i] == id)
-			kind = f->prop_kinds[i];
+	kind = drm_prop_cache_find(&f->props, id);
 	pthread_mutex_unlock(&front_lock);
 	if (kind)
 		return kind;
-	kind = PROP_PLAIN;
-	if (fop_ioctl(f, DRM_IOCTL_MODE_GETPROPERTY, &p) == 0)
-		kind = !strcmp(p.name, "IN_FENCE_FD")	  ? PROP_IN_FENCE
-		       : !strcmp(p.name, "OUT_FENCE_PTR") ? PROP_OUT_FENCE
-							  : PROP_PLAIN;
+	kind = fop_ioctl(f, DRM_IOCTL_MODE_GETPROPERTY, &p) ? DRM_PROP_PLAIN
+							    : drm_prop_kind_of(p.name);
 	pthread_mutex_lock(&front_lock);
-	if (f->nprops < sizeof(f->prop_ids) / sizeof(f->prop_ids[0])) {
-		f->prop_ids[f->nprops] = id;
-		f->prop_kinds[f->nprops++] = (uint8_t)kind;
-	}
+	drm_prop_cache_add(&f->props, id, kind);
 	pthread_mutex_unlock(&front_lock);
 	return kind;
 }
@@ -183,7 +174,7 @@ int drmdev_atomic(struct rfile *f, void *arg, int *result)
 		int kind = prop_kind(f, c.props[i]);
 		struct rfile *g;
 
-		if (kind == PROP_IN_FENCE && (int64_t)c.vals[i] != -1) {
+		if (kind == DRM_PROP_IN_FENCE && (int64_t)c.vals[i] != -1) {
 			fenced = 1;
 			g = (int64_t)c.vals[i] >= 0 && c.vals[i] <= 0x7fffffff
 				? rfile_get((int)c.vals[i])
@@ -194,7 +185,7 @@ int drmdev_atomic(struct rfile *f, void *arg, int *result)
 				c.vals[i] = g->handle;
 			if (g)
 				rfile_put(g);
-		} else if (kind == PROP_OUT_FENCE && c.vals[i]) {
+		} else if (kind == DRM_PROP_OUT_FENCE && c.vals[i]) {
 			fenced = 1;
 			if (nout == ATOMIC_OUT_MAX) {
 				r = -EINVAL;

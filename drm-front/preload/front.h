@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/drm/drm_props.h"
 #include "vdri/classes.h"
 #include "vdri/frame_io.h"
 #include "vdri/transport.h"
@@ -80,10 +81,7 @@ struct rfile {
 	int dead;
 	const struct vdri_class *cls;
 	const struct vdri_driver *drv; /* the driver's table (set once, by drmdev_probe) */
-	/* DRM: kinds of atomic property ids looked up on this file (drmdev.c, front_lock) */
-	uint32_t prop_ids[32];
-	uint8_t prop_kinds[32];
-	uint8_t nprops;
+	struct drm_prop_cache props;   /* DRM atomic property kinds seen (drmdev.c, front_lock) */
 	struct wire_stat st;
 	char path[256];
 };

@@ -20,22 +20,24 @@ run eglgbm "$BUILD/tests/vm/vdri-eglgbm" 60
 run drmdevice drmdevice
 run modetest modetest -M virtio_gpu -c -e -p
 run modetest-vgem modetest -M vgem -c
-# kmscube stops when its stdin is readable ("user interrupted"): give it a fifo
-# its stdout and stderr interleave differently run to run: keep what must match
-# (a local fifo: one on the VM's 9p share does not block)
+# kmscube stops when its stdin is readable ("user interrupted"): give it a
+# fifo (a local one: one on the VM's 9p share does not block).  Its stdout
+# and stderr interleave differently run to run: keep what must match.
+kmscube_run() { # name, extra kmscube options...
+    name="$1"
+    shift
+    run "$name" sh -c 'out="$1" fifo="$2" card="$3"; shift 3
+        kmscube "$@" -D "$card" -c 30 0<>"$fifo" > "$out" 2>&1; rc=$?
+        grep -E "renderer:|^Using modifier" "$out" | sort -u
+        grep -q "^Rendered [0-9]* frames" "$out" && echo "rendered frames"
+        sed -n "s/^Rendered/~Rendered/p" "$out"
+        exit $rc' kmscube "$dir/$name.raw" "$fifo" "$CARD" "$@"
+}
 fifo="$(mktemp -u /tmp/vdri-kmscube.XXXXXX)"
 mkfifo "$fifo"
-run kmscube sh -c 'kmscube -D "$1" -c 30 0<>"$2" > "$3" 2>&1; rc=$?
-    grep -E "renderer:|^Using modifier" "$3" | sort -u
-    grep -q "^Rendered [0-9]* frames" "$3" && echo "rendered frames"
-    sed -n "s/^Rendered/~Rendered/p" "$3"
-    exit $rc' kmscube "$CARD" "$fifo" "$dir/kmscube.raw"
+kmscube_run kmscube
 # the same with atomic mode setting: in- and out-fences on every frame
-run kmscube-atomic sh -c 'kmscube -A -D "$1" -c 30 0<>"$2" > "$3" 2>&1; rc=$?
-    grep -E "renderer:|^Using modifier" "$3" | sort -u
-    grep -q "^Rendered [0-9]* frames" "$3" && echo "rendered frames"
-    sed -n "s/^Rendered/~Rendered/p" "$3"
-    exit $rc' kmscube "$CARD" "$fifo" "$dir/kmscube-atomic.raw"
+kmscube_run kmscube-atomic -A
 rm -f "$fifo"
 # IGT's generic benchmarks (Debian ships no IGT tests): same exit, numbers shown
 run igt-vgem_mmap sh -c '/usr/libexec/igt-gpu-tools/benchmarks/vgem_mmap | sed "s/^/~vgem_mmap /"'
