@@ -51,6 +51,7 @@ obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 CORE_LIB := $(B)/lib/libvdri-core.a
 ISO_LIB := $(B)/lib/libvdri-isolation.a
 BACKD := $(B)/bin/vdri-backd
+CLI := $(B)/bin/vdri
 FRONT := $(B)/lib/libvdri-front.so
 TLIB := $(B)/lib/libvdri-testlib.a
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
@@ -63,7 +64,7 @@ VM_LIBS := -ldrm -lgbm -lEGL -lGLESv2
 
 
 .PHONY: all demo demo-host bench-drm test test-quick check fuzz bench clean format-check cppcheck
-all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN)
+all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(CLI) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -88,6 +89,10 @@ $(BACKD): $(call obj,$(BACK_SRC)) $(ISO_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+$(CLI): $(B)/obj/cli/vdri.o $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL)
+
 # Core objects are rebuilt hidden into the .so so it exports only libc names.
 FRONT_CORE_OBJ := $(patsubst %.c,$(B)/obj-front/%.o,$(CORE_SRC))
 $(B)/obj-front/%.o: %.c
@@ -109,7 +114,7 @@ $(B)/bench/drm_ops: $(B)/obj/bench/drm_ops.o
 $(B)/bench/%: $(B)/obj/bench/%.o $(TLIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lm
-$(B)/tests/vm/vdri-%: $(B)/obj/tests/vm/%.o
+$(B)/tests/vm/vdri-%: $(B)/obj/tests/vm/%.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(VM_LIBS)
 
@@ -137,7 +142,7 @@ check:
 
 cppcheck:
 	cppcheck --quiet --inline-suppr --error-exitcode=1 --std=c11 --enable=warning,portability \
-		--suppress=missingIncludeSystem -Icore/include core drm-back drm-front/preload isolation
+		--suppress=missingIncludeSystem -Icore/include core drm-back drm-front/preload isolation cli
 
 # ---- fuzzing (clang + libFuzzer) --------------------------------------------
 FUZZ_CC ?= clang

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "drm-back/backd.h"
+#include "isolation/account.h"
 
 #define MAX_PENDING 64
 #define MAX_SESSIONS 256
@@ -49,9 +50,17 @@ struct session {
 	uint64_t id;
 	pid_t pid;
 	int ctl;
+	int acct_slot;
+	char guest[64]; /* the policy's name: connections attaching must match it too */
 };
 
 static struct backd_config cfg;
+static int saved_argc;
+static char **saved_argv;
+static struct iso_acct *shared_acct;
+static struct iso_guest open_guest;
+static void session_unaccount(struct session *s); /* no guest blocks: everybody, unlimited */
+static int status_fd = -1;
 static struct listener listeners[BACKD_MAX_LISTEN];
 static struct pending *pend[MAX_PENDING];
 static struct session sessions[MAX_SESSIONS];
@@ -144,6 +153,49 @@ static const char *hello_check(const struct pending *p, int *err)
 	return NULL;
 }
 
+/* Who is connecting, as isolation/ sees it. */
+static void ident_of(const struct pending *p, struct iso_ident *id, char *addr, size_t alen,
+		     char *name)
+{
+	const struct wire_hello *hl = (const void *)(p->ho.hello + WIRE_HDR_SIZE);
+	const struct vt_peer *peer = &p->ho.peer;
+
+	memset(id, 0, sizeof(*id));
+	id->kind = peer->kind == VT_UNIX    ? ISO_ID_UNIX
+		   : peer->kind == VT_TCP   ? ISO_ID_TCP
+		   : peer->kind == VT_VSOCK ? ISO_ID_VSOCK
+					    : ISO_ID_SERIAL;
+	id->uid = (uint32_t)peer->uid;
+	id->cid = peer->cid;
+	if (peer->kind == VT_TCP) {
+		/* desc is "tcp IP:PORT" or "tcp [IP6]:PORT" */
+		const char *a = peer->desc + 4, *colon = strrchr(a, ':');
+		size_t n = colon ? (size_t)(colon - a) : strlen(a);
+
+		if (*a == '[' && n >= 2)
+			a++, n -= 2;
+		snprintf(addr, alen, "%.*s", (int)n, a);
+		id->addr = addr;
+	}
+	memcpy(name, hl + 1, hl->name_len);
+	name[hl->name_len] = '\0';
+	id->name = name;
+	id->token = (const uint8_t *)(hl + 1) + hl->name_len;
+	id->token_len = hl->token_len;
+}
+
+/* The policy for a connection, or NULL: no guest block matches. */
+static const struct iso_guest *guest_for(const struct pending *p)
+{
+	struct iso_ident id;
+	char addr[64], name[WIRE_NAME_MAX + 1];
+
+	if (!cfg.nguests)
+		return &open_guest;
+	ident_of(p, &id, addr, sizeof(addr), name);
+	return iso_guest_match(cfg.guests, cfg.nguests, &id);
+}
+
 static struct session *session_find(uint64_t id)
 {
 	for (int i = 0; i < MAX_SESSIONS; i++)
@@ -163,13 +215,15 @@ static void close_daemon_fds(int keep)
 	for (int i = 0; i < MAX_SESSIONS; i++)
 		if (sessions[i].pid)
 			close(sessions[i].ctl);
+	if (status_fd >= 0)
+		close(status_fd);
 	close(sig_fd);
 }
 
-static int session_start(struct pending *p)
+static int session_start(struct pending *p, const struct iso_guest *g)
 {
 	struct session *s = NULL;
-	int sv[2];
+	int sv[2], gi, si;
 	uint64_t id;
 	pid_t pid;
 
@@ -182,12 +236,19 @@ static int session_start(struct pending *p)
 		if (getrandom(&id, sizeof(id), 0) != sizeof(id))
 			return -EIO;
 	} while (!id || session_find(id));
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+	gi = iso_acct_guest(shared_acct, g);
+	si = gi < 0 ? gi : iso_acct_session_start(shared_acct, gi, id, 0, p->ho.peer.desc);
+	if (si < 0)
+		return si;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		iso_acct_session_end(shared_acct, si, (uint64_t[ISO_DOM_N]){0});
 		return -errno;
+	}
 	pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
 		close(sv[1]);
+		iso_acct_session_end(shared_acct, si, (uint64_t[ISO_DOM_N]){0});
 		return -errno;
 	}
 	if (pid == 0) {
@@ -198,13 +259,18 @@ static int session_start(struct pending *p)
 		close(sv[0]);
 		close_daemon_fds(p->ho.fd);
 		fcntl(p->ho.fd, F_SETFL, fcntl(p->ho.fd, F_GETFL) | O_NONBLOCK);
-		worker_main(&cfg, sv[1], id, &p->ho);
+		worker_main(&cfg, sv[1], id, &p->ho, g, shared_acct, si);
 	}
 	close(sv[1]);
 	session_last_pid = pid;
 	s->id = id;
 	s->pid = pid;
 	s->ctl = sv[0];
+	s->acct_slot = si;
+	shared_acct->session[si].pid = (int32_t)pid;
+	snprintf(s->guest, sizeof(s->guest), "%s", g->name);
+	blog(LOG_I, "%s: guest %s: session %016llx, worker %d", p->ho.peer.desc, g->name,
+	     (unsigned long long)id, (int)pid);
 	return 0;
 }
 
@@ -229,6 +295,7 @@ static void pending_route(int i)
 {
 	struct pending *p = pend[i];
 	const struct wire_hello *hl = (const void *)(p->ho.hello + WIRE_HDR_SIZE);
+	const struct iso_guest *g;
 	const char *why;
 	int err, r;
 
@@ -238,6 +305,11 @@ static void pending_route(int i)
 		return;
 	}
 	p->ho.hello_len = p->got;
+	g = guest_for(p);
+	if (!g) {
+		pending_drop(i, "no guest policy matches this peer and token", EACCES);
+		return;
+	}
 	if (hl->session) {
 		struct session *s = session_find(hl->session);
 
@@ -245,9 +317,13 @@ static void pending_route(int i)
 			pending_drop(i, "attach to an unknown session", ESRCH);
 			return;
 		}
+		if (strcmp(s->guest, g->name)) {
+			pending_drop(i, "attach to a session of another guest", EACCES);
+			return;
+		}
 		r = session_attach(s, p);
 	} else {
-		r = session_start(p);
+		r = session_start(p, g);
 	}
 	if (r) {
 		blog(LOG_E, "%s: could not start or reach a session: %s", p->ho.peer.desc,
@@ -351,6 +427,7 @@ static void reap(void)
 				     (unsigned long long)sessions[i].id, pid, WEXITSTATUS(status));
 			close(sessions[i].ctl);
 			sessions[i].pid = 0;
+			session_unaccount(&sessions[i]);
 			/* A serial connection whose worker died is free again. */
 			for (int k = 0; k < cfg.nlisten; k++)
 				if (listeners[k].owner == pid)
@@ -367,9 +444,96 @@ static void shutdown_all(int sig)
 	for (int i = 0; i < cfg.nlisten; i++)
 		if (listeners[i].addr.kind == VT_UNIX && listeners[i].addr.path[0] != '@')
 			unlink(listeners[i].addr.path);
+	if (status_fd >= 0 && cfg.status.path[0] != '@')
+		unlink(cfg.status.path);
 	if (cfg.ready_file)
 		unlink(cfg.ready_file);
 	exit(0);
+}
+
+/* The worker is gone: what it still had charged goes back to its guest. */
+static void session_unaccount(struct session *s)
+{
+	uint64_t left[ISO_DOM_N];
+
+	iso_acct_session_end(shared_acct, s->acct_slot, left);
+	for (int d = 0; d < ISO_DOM_N; d++)
+		if (left[d])
+			blog(LOG_I, "session %016llx: %llu bytes of %s returned to guest %s",
+			     (unsigned long long)s->id, (unsigned long long)left[d],
+			     iso_dom_name((enum iso_dom)d), s->guest);
+}
+
+/* Guests get slots at start and on reload, so the status lists them all. */
+static void account_guests(void)
+{
+	if (!cfg.nguests) {
+		iso_acct_guest(shared_acct, &open_guest);
+		return;
+	}
+	for (int i = 0; i < cfg.nguests; i++)
+		if (iso_acct_guest(shared_acct, &cfg.guests[i]) < 0)
+			blog(LOG_W, "guest %s: no accounting slot left", cfg.guests[i].name);
+}
+
+static int parse_args(int argc, char **argv, struct backd_config *c);
+
+/*
+ * SIGHUP: the command line (and so its -c files) is read again into a new
+ * configuration.  A bad one is logged and the running one kept.  A good
+ * one replaces the guests, exports and flat-ioctl policy for new sessions;
+ * partitions (limits) apply at once to running sessions through the
+ * shared region; listeners, threads and limits of the daemon itself need a
+ * restart.  No guest is dropped.
+ */
+static void reload(void)
+{
+	struct backd_config fresh;
+
+	backd_config_init(&fresh);
+	optind = 0; /* glibc: start the scan afresh */
+	if (parse_args(saved_argc, saved_argv, &fresh)) {
+		blog(LOG_E, "SIGHUP: configuration not reloaded (see the error above); "
+			    "keeping the running one");
+		backd_config_fini(&fresh);
+		return;
+	}
+	memcpy(cfg.guests, fresh.guests, sizeof(cfg.guests));
+	cfg.nguests = fresh.nguests;
+	{
+		struct iso_policy tmp = cfg.policy;
+
+		cfg.policy = fresh.policy;
+		fresh.policy = tmp;
+	}
+	backd_config_fini(&fresh);
+	account_guests();
+	blog(LOG_I, "SIGHUP: configuration reloaded: %d guest%s, %d export%s", cfg.nguests,
+	     cfg.nguests == 1 ? "" : "s", cfg.policy.nexports, cfg.policy.nexports == 1 ? "" : "s");
+}
+
+/* One status report per connection, then close (vdri status). */
+static void status_ready(void)
+{
+	static char buf[256 * 1024];
+	struct timeval tv = {1, 0};
+	struct vt_peer peer;
+	size_t n, off = 0;
+	int fd = vt_accept(status_fd, VT_UNIX, &peer);
+
+	if (fd < 0)
+		return;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	n = iso_acct_format(shared_acct, buf, sizeof(buf));
+	while (off < n) {
+		ssize_t k = write(fd, buf + off, n - off);
+
+		if (k <= 0)
+			break;
+		off += (size_t)k;
+	}
+	close(fd);
 }
 
 static void signal_readable(void)
@@ -380,20 +544,20 @@ static void signal_readable(void)
 		if (si.ssi_signo == SIGCHLD)
 			reap();
 		else if (si.ssi_signo == SIGHUP)
-			blog(LOG_I, "SIGHUP: configuration reload is not supported yet; ignored");
+			reload();
 		else
 			shutdown_all((int)si.ssi_signo);
 	}
 }
 
-enum slot_kind { SLOT_SIGNAL, SLOT_LISTENER, SLOT_PENDING, SLOT_SESSION };
+enum slot_kind { SLOT_SIGNAL, SLOT_LISTENER, SLOT_PENDING, SLOT_SESSION, SLOT_STATUS };
 
 struct slot {
 	enum slot_kind kind;
 	int idx;
 };
 
-#define MAX_SLOTS (1 + BACKD_MAX_LISTEN + MAX_PENDING + MAX_SESSIONS)
+#define MAX_SLOTS (2 + BACKD_MAX_LISTEN + MAX_PENDING + MAX_SESSIONS)
 
 /* Fill the poll set; drops pending connections past their HELLO deadline. */
 static int build_pollset(struct pollfd *pfd, struct slot *who)
@@ -403,6 +567,10 @@ static int build_pollset(struct pollfd *pfd, struct slot *who)
 
 	pfd[n] = (struct pollfd){sig_fd, POLLIN, 0};
 	who[n++] = (struct slot){SLOT_SIGNAL, 0};
+	if (status_fd >= 0) {
+		pfd[n] = (struct pollfd){status_fd, POLLIN, 0};
+		who[n++] = (struct slot){SLOT_STATUS, 0};
+	}
 	for (int i = 0; i < cfg.nlisten; i++)
 		if (listeners[i].addr.kind != VT_SERIAL) {
 			pfd[n] = (struct pollfd){listeners[i].fd, POLLIN, 0};
@@ -442,6 +610,9 @@ static void slot_ready(const struct slot *w)
 	case SLOT_SESSION:
 		if (sessions[w->idx].pid)
 			session_ctl(w->idx);
+		break;
+	case SLOT_STATUS:
+		status_ready();
 		break;
 	}
 }
@@ -497,18 +668,22 @@ static void usage(FILE *f)
 		"  -v           debug logging\n");
 }
 
-static int parse_args(int argc, char **argv)
+static int parse_args(int argc, char **argv, struct backd_config *c)
 {
-	static const struct option opts[] = {{"config", 1, 0, 'c'},  {"listen", 1, 0, 'l'},
-					     {"export", 1, 0, 'e'},  {"flat-ioctl", 1, 0, 'F'},
-					     {"threads", 1, 0, 't'}, {"ready-file", 1, 0, 'R'},
-					     {"syslog", 0, 0, 'S'},  {"verbose", 0, 0, 'v'},
-					     {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
-	static const char *const keys[128] = {['l'] = "listen",
-					      ['e'] = "export",
-					      ['F'] = "flat-ioctl",
-					      ['t'] = "threads",
-					      ['R'] = "ready-file"};
+	static const struct option opts[] = {{"config", 1, 0, 'c'},
+					     {"listen", 1, 0, 'l'},
+					     {"export", 1, 0, 'e'},
+					     {"flat-ioctl", 1, 0, 'F'},
+					     {"threads", 1, 0, 't'},
+					     {"ready-file", 1, 0, 'R'},
+					     {"syslog", 0, 0, 'S'},
+					     {"verbose", 0, 0, 'v'},
+					     {"keep-capability", 1, 0, 'K'},
+					     {"help", 0, 0, 'h'},
+					     {0, 0, 0, 0}};
+	static const char *const keys[128] = {
+	    ['l'] = "listen",  ['e'] = "export",     ['F'] = "flat-ioctl",
+	    ['t'] = "threads", ['R'] = "ready-file", ['K'] = "keep-capability"};
 	char err[512];
 	int o;
 
@@ -516,23 +691,26 @@ static int parse_args(int argc, char **argv)
 		int r = 0;
 
 		if (o == 'c')
-			r = backd_config_load(&cfg, optarg, err, sizeof(err));
+			r = backd_config_load(c, optarg, err, sizeof(err));
 		else if (o == 'S')
-			cfg.use_syslog = 1;
+			c->use_syslog = 1;
 		else if (o == 'v')
-			cfg.verbose = 1;
+			c->verbose = 1;
 		else if (o == 'h')
 			return usage(stdout), 1;
 		else if (o > 0 && o < 128 && keys[o])
-			r = backd_config_directive(&cfg, keys[o], optarg, err, sizeof(err));
+			r = backd_config_directive(c, keys[o], optarg, err, sizeof(err));
 		else
 			return usage(stderr), -1;
 		if (r) {
-			fprintf(stderr, "vdri-backd: %s\n", err);
+			if (shared_acct) /* a reload: the daemon runs and logs */
+				blog(LOG_E, "%s", err);
+			else
+				fprintf(stderr, "vdri-backd: %s\n", err);
 			return -1;
 		}
 	}
-	if (optind < argc || !cfg.nlisten) {
+	if (optind < argc || !c->nlisten) {
 		fprintf(stderr, "vdri-backd: %s\n",
 			optind < argc ? "unexpected arguments" : "nothing to listen on (-l URI)");
 		return -1;
@@ -564,9 +742,13 @@ int main(int argc, char **argv)
 	int r;
 
 	backd_config_init(&cfg);
-	r = parse_args(argc, argv);
+	saved_argc = argc;
+	saved_argv = argv;
+	r = parse_args(argc, argv, &cfg);
 	if (r)
 		return r > 0 ? 0 : 2;
+	iso_guest_init(&open_guest, "default", 0);
+	open_guest.match_any = 1;
 	blog_init("vdri-backd", cfg.use_stderr, cfg.use_syslog, cfg.verbose);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
@@ -576,8 +758,22 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sig_fd < 0 || open_listeners())
+	shared_acct = iso_acct_create();
+	if (sig_fd < 0 || !shared_acct || open_listeners())
 		return 1;
+	if (cfg.has_status) {
+		status_fd = vt_listen(&cfg.status);
+		if (status_fd < 0) {
+			blog(LOG_E, "cannot listen for status on %s: %s", cfg.status.path,
+			     strerror(-status_fd));
+			return 1;
+		}
+		blog(LOG_I, "status on unix:%s", cfg.status.path);
+	}
+	account_guests();
+	for (int i = 0; i < cfg.nguests; i++)
+		blog(LOG_I, "guest %s: role %s", cfg.guests[i].name,
+		     iso_role_name(cfg.guests[i].role));
 	for (int i = 0; i < cfg.policy.nexports; i++)
 		blog(LOG_I, "exporting %s", cfg.policy.exports[i]);
 	blog(LOG_I, "ready (protocol %d, flat ioctls %s)", WIRE_VERSION,

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "isolation/guest.h"
 #include "isolation/policy.h"
 #include "vdri/classes.h"
 #include "vdri/frame_io.h"
@@ -37,15 +38,28 @@ struct backd_config {
 	int use_syslog;
 	int use_stderr;
 	int verbose;
-	const char *ready_file; /* written once listening (tests, supervisors) */
+	const char *ready_file; /* written once listening (tests, supervisors); owned */
+	/* guest blocks in file order: the first whose identity matches is the policy */
+	struct iso_guest guests[ISO_MAX_GUESTS];
+	int nguests;
+	const char *config_path; /* the last file loaded (-c), for reload; owned */
+	struct vt_addr status;	 /* where "vdri status" connects (unix:PATH) */
+	int has_status;
+	int sandbox;	    /* workers sandboxed (default 1) */
+	const char *user;   /* workers drop to this user; NULL: stay; owned */
+	uint64_t keep_caps; /* capabilities workers keep (bit n = capability n) */
 };
 
 /* config.c */
 void backd_config_init(struct backd_config *c);
 void backd_config_fini(struct backd_config *c);
-/* Parse a config file.  0, or -EINVAL with "file:line: reason" in err. */
+/*
+ * Parse a config file, guest blocks included ("guest NAME" ... "end"), and
+ * remember its path in config_path.  0, or -EINVAL with "file:line: reason"
+ * in err.  To reload, load into a fresh backd_config_init'ed struct.
+ */
 int backd_config_load(struct backd_config *c, const char *path, char *err, size_t errlen);
-/* Apply one directive ("listen unix:/x"), as from a file line or the CLI. */
+/* Apply one daemon-wide directive ("listen unix:/x"), as from a file line or the CLI. */
 int backd_config_directive(struct backd_config *c, const char *key, const char *val, char *err,
 			   size_t errlen);
 
@@ -65,7 +79,10 @@ struct handoff {
 };
 
 /* worker.c: run a session worker; never returns. */
+struct iso_acct;
+/* g: the guest's policy (copied); acct_slot: the session's accounting slot. */
 void worker_main(const struct backd_config *cfg, int ctl_fd, uint64_t session,
-		 struct handoff *first) __attribute__((noreturn));
+		 struct handoff *first, const struct iso_guest *g, struct iso_acct *acct,
+		 int acct_slot) __attribute__((noreturn));
 
 #endif

@@ -10,9 +10,19 @@
  *   max-inflight N        requests in flight per connection (1..4096)
  *   log stderr|syslog|both
  *   ready-file PATH       written once every listener is up
+ *   status unix:PATH      where "vdri status" connects
+ *   sandbox on|off        sandboxed workers (default on)
+ *   user NAME             workers drop to this user
+ *
+ * and guest blocks (isolation/guest.h; only in a file, not on the command
+ * line):
+ *   guest NAME
+ *     token SECRET | uid N | ...   one directive per line, iso_guest_directive
+ *   end
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +36,29 @@ void backd_config_init(struct backd_config *c)
 	c->max_frame = WIRE_FRAME_DEFAULT_LIMIT;
 	c->max_inflight = 256;
 	c->use_stderr = 1;
+	c->sandbox = 1;
 }
 
+/* Guests are plain data; the strings below are the only memory c owns. */
 void backd_config_fini(struct backd_config *c)
 {
 	iso_policy_fini(&c->policy);
 	free((char *)c->ready_file);
-	c->ready_file = NULL;
+	free((char *)c->config_path);
+	free((char *)c->user);
+	c->ready_file = c->config_path = c->user = NULL;
+	c->nguests = 0;
+}
+
+static int set_string(const char **slot, const char *val)
+{
+	char *copy = strdup(val);
+
+	if (!copy)
+		return -ENOMEM;
+	free((char *)*slot);
+	*slot = copy;
+	return 0;
 }
 
 static int parse_num(const char *s, unsigned long long lo, unsigned long long hi,
@@ -53,6 +79,75 @@ static int parse_num(const char *s, unsigned long long lo, unsigned long long hi
 		return -EINVAL;
 	*out = v;
 	return 0;
+}
+
+/* status, sandbox, user: stored here, used by backd.c and worker.c. */
+/*
+ * Capabilities a device class needs in the worker (e.g. NET_ADMIN for
+ * /dev/net/tun); every other one is dropped (isolation/sandbox.h).
+ */
+static int keep_capability(struct backd_config *c, const char *val, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		int bit;
+	} caps[] = {{"DAC_OVERRIDE", 1}, {"NET_ADMIN", 12},    {"NET_RAW", 13},
+		    {"IPC_LOCK", 14},	 {"SYS_RAWIO", 17},    {"SYS_ADMIN", 21},
+		    {"SYS_NICE", 23},	 {"SYS_RESOURCE", 24}, {"MKNOD", 27}};
+	const char *n = strncmp(val, "CAP_", 4) ? val : val + 4;
+
+	for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+		if (!strcmp(n, caps[i].name)) {
+			c->keep_caps |= 1ull << caps[i].bit;
+			return 0;
+		}
+	snprintf(err, errlen,
+		 "keep-capability: '%s' is not one of DAC_OVERRIDE, NET_ADMIN, NET_RAW, IPC_LOCK, "
+		 "SYS_RAWIO, SYS_ADMIN, SYS_NICE, SYS_RESOURCE, MKNOD",
+		 val);
+	return -EINVAL;
+}
+
+static int more_directive(struct backd_config *c, const char *key, const char *val, char *err,
+			  size_t errlen)
+{
+	struct vt_addr a;
+
+	if (!strcmp(key, "status")) {
+		if (vt_parse(val, &a, err, errlen))
+			return -EINVAL;
+		if (a.kind != VT_UNIX) {
+			snprintf(err, errlen, "status must be a unix: address, not '%s'", val);
+			return -EINVAL;
+		}
+		c->status = a;
+		c->has_status = 1;
+		return 0;
+	}
+	if (!strcmp(key, "sandbox")) {
+		if (strcmp(val, "on") && strcmp(val, "off")) {
+			snprintf(err, errlen, "sandbox must be on or off, not '%s'", val);
+			return -EINVAL;
+		}
+		c->sandbox = !strcmp(val, "on");
+		return 0;
+	}
+	if (!strcmp(key, "user")) {
+		if (!getpwnam(val)) {
+			snprintf(err, errlen, "user '%s': no such user", val);
+			return -EINVAL;
+		}
+		return set_string(&c->user, val);
+	}
+	if (!strcmp(key, "keep-capability"))
+		return keep_capability(c, val, err, errlen);
+	if (!strcmp(key, "guest") || !strcmp(key, "end")) {
+		snprintf(err, errlen, "'%s': guest blocks are read only from a configuration file",
+			 key);
+		return -EINVAL;
+	}
+	snprintf(err, errlen, "unknown directive '%s'", key);
+	return -EINVAL;
 }
 
 int backd_config_directive(struct backd_config *c, const char *key, const char *val, char *err,
@@ -116,13 +211,9 @@ int backd_config_directive(struct backd_config *c, const char *key, const char *
 		}
 		return 0;
 	}
-	if (!strcmp(key, "ready-file")) {
-		free((char *)c->ready_file);
-		c->ready_file = strdup(val);
-		return c->ready_file ? 0 : -ENOMEM;
-	}
-	snprintf(err, errlen, "unknown directive '%s'", key);
-	return -EINVAL;
+	if (!strcmp(key, "ready-file"))
+		return set_string(&c->ready_file, val);
+	return more_directive(c, key, val, err, errlen);
 }
 
 static char *trim(char *s)
@@ -137,18 +228,80 @@ static char *trim(char *s)
 	return s;
 }
 
+/* "guest NAME" opens a block, "end" checks and keeps it; lines between are the guest's. */
+static int file_line(struct backd_config *c, struct iso_guest **cur, int lineno, const char *key,
+		     const char *val, char *msg, size_t len)
+{
+	struct iso_guest *g = *cur;
+
+	if (!strcmp(key, "guest")) {
+		if (g) {
+			snprintf(msg, len,
+				 "'guest' inside guest '%s' (line %d): close it with 'end'",
+				 g->name, g->line);
+			return -EINVAL;
+		}
+		if (c->nguests >= ISO_MAX_GUESTS) {
+			snprintf(msg, len, "too many guests (max %d)", ISO_MAX_GUESTS);
+			return -EINVAL;
+		}
+		g = &c->guests[c->nguests];
+		iso_guest_init(g, val, lineno);
+		if (iso_guest_name_check(val, msg, len) ||
+		    iso_guest_clash(c->guests, c->nguests, g, msg, len))
+			return -EINVAL;
+		*cur = g;
+		return 0;
+	}
+	if (!strcmp(key, "end")) {
+		if (!g || *val) {
+			snprintf(msg, len, g ? "'end' takes no value" : "'end' without 'guest'");
+			return -EINVAL;
+		}
+		if (iso_guest_finish(g, &c->policy, msg, len) ||
+		    iso_guest_clash(c->guests, c->nguests, g, msg, len))
+			return -EINVAL;
+		c->nguests++;
+		*cur = NULL;
+		return 0;
+	}
+	if (g)
+		return iso_guest_directive(g, key, val, msg, len);
+	return backd_config_directive(c, key, val, msg, len);
+}
+
+/* Comment and white space off; 0 for an empty line, else 1 with key and val. */
+static int split_line(char *line, char **key, char **val)
+{
+	char *s = strchr(line, '#');
+
+	if (s)
+		*s = '\0';
+	s = trim(line);
+	if (!*s)
+		return 0;
+	*key = s;
+	*val = s + strcspn(s, " \t");
+	if (**val)
+		*(*val)++ = '\0';
+	*val = trim(*val);
+	return 1;
+}
+
 int backd_config_load(struct backd_config *c, const char *path, char *err, size_t errlen)
 {
 	char line[1024], msg[512];
+	struct iso_guest *cur = NULL;
 	FILE *f = fopen(path, "re");
 	int lineno = 0, r = 0;
 
 	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		char *s, *key, *val;
+		char *key, *val;
 
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
@@ -156,22 +309,20 @@ int backd_config_load(struct backd_config *c, const char *path, char *err, size_
 			r = -EINVAL;
 			break;
 		}
-		if ((s = strchr(line, '#')))
-			*s = '\0';
-		s = trim(line);
-		if (!*s)
+		if (!split_line(line, &key, &val))
 			continue;
-		key = s;
-		val = s + strcspn(s, " \t");
-		if (*val)
-			*val++ = '\0';
-		val = trim(val);
-		r = backd_config_directive(c, key, val, msg, sizeof(msg));
+		r = file_line(c, &cur, lineno, key, val, msg, sizeof(msg));
 		if (r) {
 			snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
 			break;
 		}
 	}
 	fclose(f);
+	if (!r && cur) {
+		snprintf(err, errlen, "%s:%d: guest '%s' has no 'end'", path, cur->line, cur->name);
+		r = -EINVAL;
+	}
+	if (!r)
+		r = set_string(&c->config_path, path);
 	return r;
 }

@@ -58,6 +58,11 @@ static int take_path(const struct wire_hdr *h, uint32_t off, uint32_t len, char 
 	return 0;
 }
 
+static int is_drm(const struct wfile *f)
+{
+	return f->cls && !strcmp(f->cls->name, "drm");
+}
+
 static void op_open(struct worker *w, struct wconn *c, const struct wire_hdr *h)
 {
 	struct wire_open o;
@@ -72,7 +77,7 @@ static void op_open(struct worker *w, struct wconn *c, const struct wire_hdr *h)
 	r = take_path(h, sizeof(o), o.path_len, path);
 	if (r)
 		goto reply;
-	r = iso_may_open(&w->cfg->policy, path, &why);
+	r = iso_guest_may_open(&w->pol, &w->cfg->policy, path, &why);
 	if (!r && (o.flags & ~(uint32_t)(OPEN_FLAGS_PASSED | OPEN_FLAGS_LOCAL))) {
 		why = "open flags not allowed on a forwarded file";
 		r = -EACCES;
@@ -92,6 +97,16 @@ static void op_open(struct worker *w, struct wconn *c, const struct wire_hdr *h)
 	if (r)
 		goto reply;
 	f->drv = drmdev_driver(f->fd, f->cls);
+	f->device = 1;
+	f->display = iso_guest_may_display(&w->pol, path);
+	/*
+	 * The first opener of a card becomes its DRM master: a guest that may
+	 * not drive the display gives that up at once, so it cannot keep a
+	 * display guest from becoming master.
+	 */
+	if (is_drm(f) && !f->display && ioctl(f->fd, DRM_IOCTL_DROP_MASTER, 0) == 0)
+		blog(LOG_I, "%s: %s: DRM master given up (the guest may not drive the display)",
+		     c->desc, path);
 	worker_fill_info(f->fd, f->revents, &info);
 	info.oflags = o.flags;
 	blog(LOG_D, "%s: open %s -> handle %u (class %s, driver %s)", c->desc, path, f->handle,
@@ -310,6 +325,49 @@ static void drm_finish(struct ioctl_ctx *x, struct drm_atomic_fences *af, int64_
 	}
 }
 
+static void refused(struct worker *w, struct wconn *c, struct wfile *f, const struct m_ioctl *d,
+		    uint32_t cmd, const char *why)
+{
+	c->nrefused++;
+	iso_acct_count(w->acct, w->acct_slot, ISO_CTR_REFUSED, 1);
+	blog(LOG_W, "%s: %s: ioctl %s (0x%08x) refused: %s", c->desc, f->name,
+	     d ? d->name : "without descriptor", cmd, why ? why : "policy");
+}
+
+/* A dma-buf's identity and size, for the buffer book. */
+static int res_fd_info(void *ctx, int fd, uint64_t *ino, uint64_t *size)
+{
+	struct stat st;
+	off_t end;
+
+	if (fstat(fd, &st))
+		return -errno;
+	end = lseek(fd, 0, SEEK_END); /* dma-bufs answer their size; other files vary */
+	if (end < 0)
+		return -errno;
+	lseek(fd, 0, SEEK_SET);
+	*ino = (uint64_t)st.st_ino;
+	*size = (uint64_t)end;
+	return 0;
+}
+
+static const struct iso_res_ops res_ops = {res_fd_info, NULL};
+
+/* After the call: the book learns what it did (an export names its new file). */
+static void res_post(struct worker *w, struct ioctl_ctx *x, struct iso_res_call *rc,
+		     struct m_call *call, int64_t res)
+{
+	uint64_t new_file = 0, ino = 0;
+	struct stat st;
+
+	if (res >= 0 && x->ncreated == 1) {
+		new_file = WFILE_RES_KEY(x->created[0]);
+		if (!fstat(x->created[0]->fd, &st))
+			ino = (uint64_t)st.st_ino;
+	}
+	iso_res_post(w->res, rc, (const void *)m_call_arg(call), res, new_file, ino);
+}
+
 static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, struct wfile *f)
 {
 	struct m_limits lim = M_LIMITS_DEFAULT;
@@ -324,26 +382,35 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 	struct m_buf out = {.alloc = &back_alloc};
 	const struct m_ioctl *d;
 	struct m_call *call = NULL;
+	struct iso_res_call rc = {0};
+	const char *why = NULL;
 	enum iso_verdict v;
 	int64_t res;
-	int r;
+	int r, err, pre;
 
 	/* The reply must fit in a frame: bound the call's buffers by it. */
 	if (lim.max_bytes > w->cfg->max_frame - 4096)
 		lim.max_bytes = w->cfg->max_frame - 4096;
+	if (w->pol.max_call_bytes && lim.max_bytes > w->pol.max_call_bytes)
+		lim.max_bytes = w->pol.max_call_bytes;
+	if (w->pol.max_call_buffers && lim.max_bufs > w->pol.max_call_buffers)
+		lim.max_bufs = w->pol.max_call_buffers;
 	wire_take(&wi, sizeof(wi), payload(h), payload_len(h));
 	if (wi.flags & WIRE_IOCTL_VARIANT)
 		d = f->cls ? vdri_class_variant(f->cls, wi.cmd) : NULL;
 	else
 		d = f->cls ? vdri_class_lookup(f->cls, f->drv, wi.cmd) : NULL;
-	v = iso_ioctl_verdict(&w->cfg->policy, d, wi.cmd);
+	v = iso_guest_ioctl_verdict(&w->cfg->policy, &w->pol, d, wi.cmd, f->display, &err, &why);
+	if (v == ISO_DESC && (wi.flags & WIRE_IOCTL_FLAT)) {
+		v = ISO_DENY;
+		err = ENOTTY;
+		why = "sent flat but has a descriptor";
+	}
 	c->nioctl++;
-	if (v == ISO_DENY || (v == ISO_DESC && (wi.flags & WIRE_IOCTL_FLAT))) {
-		c->nrefused++;
-		blog(LOG_W, "%s: %s: ioctl 0x%08x refused (%s)", c->desc, f->name, wi.cmd,
-		     d ? "sent flat but has a descriptor"
-		       : "no descriptor, flat forwarding denied");
-		worker_reply(c, h, -ENOTTY, NULL, 0);
+	iso_acct_count(w->acct, w->acct_slot, ISO_CTR_IOCTL, 1);
+	if (v == ISO_DENY) {
+		refused(w, c, f, d, wi.cmd, why);
+		worker_reply(c, h, -err, NULL, 0);
 		return;
 	}
 	r = m_decode_request(d, (void *)payload(h), payload_len(h), &lim, &back_alloc, &ops, &call);
@@ -354,6 +421,16 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 		goto out;
 	}
 	res = drm_prepare(&x, f, call, d != NULL, d && (d->flags & M_F_VARIANT), &af);
+	/* What the call does to the guest's buffers: refused past its partition. */
+	pre = res || !d || !is_drm(f) || (d->flags & (M_F_ARG_VALUE | M_F_ARG_FD))
+		  ? 1
+		  : iso_res_pre(w->res, f->drv ? f->drv->name : NULL, WFILE_RES_KEY(f),
+				m_call_cmd(call), (const void *)m_call_arg(call), &res_ops, &rc,
+				&why);
+	if (pre < 0) {
+		res = pre;
+		refused(w, c, f, d, wi.cmd, why);
+	}
 	if (!res) {
 		res = ioctl(f->fd, m_call_cmd(call), m_call_arg(call));
 		if (res < 0)
@@ -365,6 +442,13 @@ static void op_ioctl(struct worker *w, struct wconn *c, struct wire_hdr *h, stru
 	else
 		worker_file_update(w, f);
 	r = m_encode_reply(call, res, &out);
+	/*
+	 * The book learns what the call did after the encoding (which turns new
+	 * fds into files: an export's dma-buf) and before the reply goes out (a
+	 * guest that closes the new handle at once must find it recorded).
+	 */
+	if (pre == 0)
+		res_post(w, &x, &rc, call, res);
 	if (r) {
 		res = r;
 		goto out;
@@ -421,7 +505,7 @@ static void op_stat(struct worker *w, struct wconn *c, const struct wire_hdr *h)
 	wire_take(&sr, sizeof(sr), payload(h), payload_len(h));
 	r = take_path(h, sizeof(sr), sr.path_len, path);
 	if (!r)
-		r = iso_may_open(&w->cfg->policy, path, &why);
+		r = iso_guest_may_open(&w->pol, &w->cfg->policy, path, &why);
 	if (!r && ((sr.flags & WIRE_STAT_NOFOLLOW) ? lstat(path, &st) : stat(path, &st)))
 		r = -errno;
 	if (r) {
@@ -451,13 +535,25 @@ static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
 {
 	struct wire_mmap m;
 	struct wmap *map;
+	uintptr_t token = 0;
+	const char *why = NULL;
 	void *addr;
+	int r;
 
 	wire_take(&m, sizeof(m), payload(h), payload_len(h));
 	if (!m.length || m.length > (1ull << 40) || (m.offset & 4095) ||
 	    (m.flags != MAP_SHARED && m.flags != MAP_PRIVATE) ||
 	    (m.prot & ~(uint32_t)(PROT_READ | PROT_WRITE))) {
 		worker_reply(c, h, -EINVAL, NULL, 0);
+		return;
+	}
+	/* Only offsets this guest obtained for its own buffers; the mapping holds the buffer. */
+	r = is_drm(f) ? iso_res_map(w->res, WFILE_RES_KEY(f), f->device, m.offset, &token, &why)
+		      : 0;
+	if (r) {
+		blog(LOG_W, "%s: %s: mmap of offset 0x%llx refused: %s", c->desc, f->name,
+		     (unsigned long long)m.offset, why);
+		worker_reply(c, h, r, NULL, 0);
 		return;
 	}
 	/* readable whatever the guest asked: page transfers read it */
@@ -468,9 +564,11 @@ static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
 
 		if (addr != MAP_FAILED)
 			munmap(addr, m.length);
+		iso_res_unmap(w->res, token);
 		worker_reply(c, h, -e, NULL, 0);
 		return;
 	}
+	map->res_token = token;
 	map->addr = addr;
 	map->len = m.length;
 	map->owner = c;
@@ -490,6 +588,7 @@ static void op_mmap(struct worker *w, struct wconn *c, const struct wire_hdr *h,
 static void map_free(struct worker *w, struct wmap *m)
 {
 	munmap(m->addr, m->len);
+	iso_res_unmap(w->res, m->res_token);
 	free(m->seen);
 	pthread_mutex_destroy(&m->seen_lock);
 	worker_file_put(w, m->file);
@@ -668,7 +767,7 @@ static void op_sysinfo(struct worker *w, struct wconn *c, const struct wire_hdr 
 			continue;
 		snprintf(path, sizeof(path), "/dev/dri/%s", de->d_name);
 		if (strlen(de->d_name) >= SYSINFO_NODE_MAX ||
-		    iso_may_open(&w->cfg->policy, path, &why))
+		    iso_guest_may_open(&w->pol, &w->cfg->policy, path, &why))
 			continue;
 		memcpy(store[n], de->d_name, strlen(de->d_name) + 1); /* length checked above */
 		names[n] = store[n];

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "drm-back/worker.h"
+#include "isolation/sandbox.h"
 #include "vdri/stat_wire.h"
 
 #define HANDLE_MAX 65536u
@@ -120,6 +121,10 @@ static void file_unref_locked(struct worker *w, struct wfile *f)
 	if (f->pollable)
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, f->fd, NULL);
 	blog(LOG_D, "handle %u (%s) closed", f->handle, f->name);
+	/* its handles, framebuffers or dma-buf hold go (the kernel frees them now) */
+	iso_res_file_gone(w->res, WFILE_RES_KEY(f));
+	w->nopen--;
+	iso_acct_count(w->acct, w->acct_slot, ISO_CTR_FILES, -1);
 	close(f->fd);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
@@ -193,13 +198,18 @@ int worker_file_add(struct worker *w, struct wconn *c, int fd, const struct vdri
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->revents = worker_poll_now(fd);
 	pthread_mutex_lock(&w->lock);
-	r = handle_alloc_locked(w, &h);
+	r = w->nopen >= w->pol.max_files ? -EMFILE : handle_alloc_locked(w, &h);
 	if (!r)
 		r = conn_hold(c, h);
 	if (!r) {
 		f->handle = h;
 		f->serial = ++w->next_serial & FILE_KEY_SERIAL;
 		w->files[h] = f;
+		w->nopen++;
+		iso_acct_count(w->acct, w->acct_slot, ISO_CTR_FILES, 1);
+	} else if (r == -EMFILE) {
+		blog(LOG_W, "%s: refused: the guest's limit of %u open files is reached", name,
+		     w->pol.max_files);
 	}
 	pthread_mutex_unlock(&w->lock);
 	if (r) {
@@ -281,6 +291,7 @@ static void conn_put(struct worker *w, struct wconn *c)
 	pthread_mutex_unlock(&w->lock);
 	if (!last)
 		return;
+	iso_acct_count(w->acct, w->acct_slot, ISO_CTR_CONNS, -1);
 	close(c->fd);
 	fio_rx_fini(&c->rx);
 	free(c->handles);
@@ -391,7 +402,7 @@ static void job_run(struct worker *w, struct wjob *j)
 	free(j);
 	pthread_mutex_lock(&w->lock);
 	c->inflight--;
-	resume = c->paused && !c->dead && c->inflight < w->cfg->max_inflight / 2;
+	resume = c->paused && !c->dead && c->inflight < w->max_inflight / 2;
 	if (resume)
 		c->paused = 0;
 	pthread_mutex_unlock(&w->lock);
@@ -443,7 +454,7 @@ static void conn_readable(struct worker *w, struct wconn *c)
 		pthread_mutex_lock(&w->lock);
 		c->refs++;
 		c->nreq++;
-		pause = ++c->inflight >= w->cfg->max_inflight;
+		pause = ++c->inflight >= w->max_inflight;
 		c->paused = pause;
 		pthread_mutex_unlock(&w->lock);
 		if (!first)
@@ -516,6 +527,7 @@ static void conn_new(struct worker *w, struct handoff *ho)
 	c->tag.kind = WT_CONN;
 	c->fd = ho->fd;
 	c->refs = 1;
+	iso_acct_count(w->acct, w->acct_slot, ISO_CTR_CONNS, 1);
 	c->serial_tag = ho->serial_tag;
 	c->pid = hello->pid;
 	pthread_mutex_init(&c->tx, NULL);
@@ -656,19 +668,27 @@ static void *worker_thread(void *arg)
 }
 
 static void worker_setup(struct worker *w, const struct backd_config *cfg, int ctl_fd,
-			 uint64_t session)
+			 uint64_t session, const struct iso_guest *g, struct iso_acct *acct,
+			 int acct_slot)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 
 	memset(w, 0, sizeof(*w));
 	w->cfg = cfg;
 	w->session = session;
+	w->pol = *g;
+	w->acct = acct;
+	w->acct_slot = acct_slot;
+	w->max_inflight = g->max_inflight && g->max_inflight < cfg->max_inflight
+			      ? g->max_inflight
+			      : cfg->max_inflight;
+	w->res = iso_res_new(acct, acct_slot, g->flink);
 	w->ctl_fd = ctl_fd;
 	w->next_map = 1;
 	pthread_mutex_init(&w->lock, NULL);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->jobs_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->epfd < 0 || w->jobs_fd < 0) {
+	if (w->epfd < 0 || w->jobs_fd < 0 || !w->res) {
 		blog(LOG_E, "worker setup: %s", strerror(errno));
 		_exit(1);
 	}
@@ -680,23 +700,50 @@ static void worker_setup(struct worker *w, const struct backd_config *cfg, int c
 	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->jobs_fd, &ev);
 }
 
+/* Before any thread: privileges, limits and the system-call filter. */
+static void worker_sandbox(const struct worker *w)
+{
+	struct iso_sandbox sb = {
+	    .seccomp = w->cfg->sandbox,
+	    /* the guest's files, plus connections, epoll, mappings' slack */
+	    .max_files = w->pol.max_files + 256,
+	    .user = w->cfg->user,
+	    .keep_sys_admin = w->pol.role == ISO_ROLE_DISPLAY,
+	    .keep_caps = w->cfg->keep_caps,
+	};
+	char err[256] = "";
+
+	if (!w->cfg->sandbox) {
+		blog(LOG_W, "sandbox off (configuration): the worker keeps the daemon's rights");
+		return;
+	}
+	if (iso_sandbox_apply(&sb, err, sizeof(err))) {
+		blog(LOG_E, "cannot sandbox the worker: %s; ending the session", err);
+		_exit(1);
+	}
+	blog(LOG_D, "sandboxed: %s%s%s", iso_sandbox_describe(), *err ? "; " : "", err);
+}
+
 void worker_main(const struct backd_config *cfg, int ctl_fd, uint64_t session,
-		 struct handoff *first)
+		 struct handoff *first, const struct iso_guest *g, struct iso_acct *acct,
+		 int acct_slot)
 {
 	static struct worker w;
 	const struct wire_hello *hello = (const void *)(first->hello + WIRE_HDR_SIZE);
-	char who[WIRE_NAME_MAX + 64];
+	char who[WIRE_NAME_MAX + 160];
 	int n = hello->name_len < WIRE_NAME_MAX ? hello->name_len : WIRE_NAME_MAX;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() == 1)
 		_exit(0);
-	worker_setup(&w, cfg, ctl_fd, session);
+	worker_setup(&w, cfg, ctl_fd, session, g, acct, acct_slot);
 	memcpy(w.guest, hello + 1, (size_t)n);
-	snprintf(who, sizeof(who), "guest %s session %016llx", n ? w.guest : "(unnamed)",
-		 (unsigned long long)session);
+	snprintf(who, sizeof(who), "guest %s (%s) session %016llx", g->name,
+		 n ? w.guest : "unnamed", (unsigned long long)session);
 	blog_set_guest(who);
-	blog(LOG_I, "session worker started (%d threads)", cfg->threads);
+	worker_sandbox(&w);
+	blog(LOG_I, "session worker started (%d threads, role %s)", cfg->threads,
+	     iso_role_name(g->role));
 	conn_new(&w, first);
 	for (int i = 1; i < cfg->threads; i++) {
 		pthread_t t;

@@ -17,6 +17,7 @@
 
 #include "drm-back/backd.h"
 #include "drm-back/drm_atomic.h"
+#include "isolation/drm_res.h"
 
 /* What an epoll pointer names (files are keys instead: FILE_KEY in worker.c). */
 enum wtag_kind { WT_CONN = 1, WT_CTL, WT_JOBS };
@@ -51,6 +52,8 @@ struct wfile {
 	int refs;  /* opens + in-flight users (worker.lock) */
 	int opens; /* connections and fork tokens holding the handle */
 	int pollable;
+	int device;  /* opened by path (a device node), not made by an ioctl */
+	int display; /* the guest's policy lets this file use display ioctls */
 	pthread_mutex_t lock;
 	uint32_t revents; /* last readiness sent */
 	const struct vdri_class *cls;
@@ -74,6 +77,7 @@ struct wmap {
 	 */
 	uint8_t *seen;
 	pthread_mutex_t seen_lock;
+	uintptr_t res_token; /* the buffer object the mapping holds (isolation/drm_res.h) */
 	struct wmap *next;
 };
 
@@ -105,8 +109,17 @@ struct worker {
 	uint64_t next_map;
 	struct wreserve *reserves;
 	struct wjob *jobs, *jobs_tail;
-	char guest[WIRE_NAME_MAX + 1];
+	char guest[WIRE_NAME_MAX + 1]; /* the name the guest gave in HELLO */
+	struct iso_guest pol;	       /* the policy the daemon matched */
+	struct iso_acct *acct;	       /* shared accounting region */
+	int acct_slot;		       /* this session's slot in it */
+	struct iso_res *res;	       /* the guest's buffer objects */
+	uint32_t nopen;		       /* open files (worker.lock) */
+	uint32_t max_inflight;	       /* per connection: the daemon's or the guest's */
 };
+
+/* A file's name in the buffer book: its serial and handle. */
+#define WFILE_RES_KEY(f) ((uint64_t)(f)->serial << 32 | (f)->handle)
 
 /* worker.c */
 struct wfile *worker_file_get(struct worker *w, struct wconn *c, uint32_t handle);

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* policy.c - export globs and the ioctl verdict (descriptor, flat or refused). */
+/*
+ * policy.c - export globs and the ioctl verdict (descriptor, flat or
+ * refused), daemon-wide and for one guest.
+ */
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "isolation/guest.h"
 #include "isolation/policy.h"
 
 int iso_policy_add_export(struct iso_policy *p, const char *glob)
@@ -27,8 +31,7 @@ void iso_policy_fini(struct iso_policy *p)
 	p->nexports = 0;
 }
 
-/* Canonical: absolute, no empty, "." or ".." components, no trailing '/'. */
-static int path_canonical(const char *path)
+int iso_path_canonical(const char *path)
 {
 	const char *c = path;
 
@@ -49,7 +52,7 @@ static int path_canonical(const char *path)
 
 int iso_may_open(const struct iso_policy *p, const char *path, const char **why)
 {
-	if (!path_canonical(path)) {
+	if (!iso_path_canonical(path)) {
 		*why = "path is not absolute and canonical";
 		return -EINVAL;
 	}
@@ -67,6 +70,46 @@ enum iso_verdict iso_ioctl_verdict(const struct iso_policy *p, const struct m_io
 	if (d)
 		return ISO_DESC;
 	return p->flat_ioctl ? ISO_FLAT : ISO_DENY;
+}
+
+static int cmd_listed(const uint32_t *list, int n, uint32_t cmd)
+{
+	for (int i = 0; i < n; i++)
+		if (list[i] == cmd)
+			return 1;
+	return 0;
+}
+
+static enum iso_verdict deny(int e, const char *reason, int *err, const char **why)
+{
+	*err = e;
+	*why = reason;
+	return ISO_DENY;
+}
+
+enum iso_verdict iso_guest_ioctl_verdict(const struct iso_policy *p, const struct iso_guest *g,
+					 const struct m_ioctl *d, uint32_t cmd, int display_file,
+					 int *err, const char **why)
+{
+	int allowed = g && cmd_listed(g->allow, g->nallow, cmd);
+
+	*err = 0;
+	*why = NULL;
+	if (g && cmd_listed(g->deny, g->ndeny, cmd))
+		return deny(EACCES, "denied for this guest", err, why);
+	if (d && (d->flags & M_F_DISPLAY) && !allowed) {
+		if (g && g->role == ISO_ROLE_RENDER)
+			return deny(EACCES, "display ioctl, guest role render", err, why);
+		if (!display_file)
+			return deny(EACCES,
+				    "display ioctl on a file that is not this guest's display", err,
+				    why);
+	}
+	if (d)
+		return ISO_DESC;
+	if (allowed || p->flat_ioctl)
+		return ISO_FLAT;
+	return deny(ENOTTY, "no descriptor, flat forwarding denied", err, why);
 }
 
 const char *iso_verdict_name(enum iso_verdict v)

@@ -24,6 +24,9 @@
  * Coherence flags (see drm-front/preload/ops.c and core/PROTOCOL.md):
  *   M_F_PUBLISH  guest writes to mapped buffers must reach the device first;
  *   M_F_REFRESH  device writes must reach the guest's copies afterwards.
+ * Policy flag (isolation/guest.h):
+ *   M_F_DISPLAY  changes what is shown or who controls the display; refused
+ *                to a render-only guest.
  */
 #ifndef VDRI_DRM_CLASS_H
 #define VDRI_DRM_CLASS_H
@@ -33,11 +36,18 @@
 
 #include "core/class_table.h"
 
+/*
+ * The entry's name is spelled here, not by a CT_* macro these expand to:
+ * an argument passed on to another macro is expanded first, so #c there
+ * would spell the number's expansion instead of "DRM_IOCTL_...".  Logs
+ * and the policy's allow-ioctl/deny-ioctl NAME lookup need the name.
+ */
 /* clang-format off */
 /* An ioctl whose number carries the size of type; fields may be NULL. */
-#define DRM_IOC(c, type, fl, f) CT_IOC_T(c, type, fl, f)
+#define DRM_IOC(c, type, fl, f) \
+	{.cmd = CT_CHECKED_CMD(c, type), .flags = (fl), .fields = (f), .name = #c}
 /* An _IO number without an argument (SET_MASTER): 0 travels. */
-#define DRM_NOARG(c, fl) CT_NOARG(c, fl)
+#define DRM_NOARG(c, fl) {.cmd = (c), .flags = M_F_SIZE | (fl), .name = #c}
 /* clang-format on */
 
 /* Bounds on counts a guest may ask for (the backend allocates count * size). */

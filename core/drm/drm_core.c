@@ -21,6 +21,8 @@
  * not in these headers (kernel 6.6+); it takes an eventfd of the caller,
  * which is not a device file and cannot be forwarded as one.
  * Coherence: syncobj waits make device writes visible (M_F_REFRESH).
+ * Display: master and authentication (M_F_DISPLAY) are refused to a
+ * render-only guest (isolation/guest.h).
  */
 #include "drm_class.h"
 
@@ -107,9 +109,9 @@ static const struct m_ioctl core_ioctls[] = {
 	DRM_IOC(DRM_IOCTL_GEM_OPEN, struct drm_gem_open, 0, NULL),
 	DRM_IOC(DRM_IOCTL_GET_CAP, struct drm_get_cap, 0, NULL),
 	DRM_IOC(DRM_IOCTL_SET_CLIENT_CAP, struct drm_set_client_cap, 0, NULL),
-	DRM_IOC(DRM_IOCTL_AUTH_MAGIC, struct drm_auth, 0, NULL),
-	DRM_NOARG(DRM_IOCTL_SET_MASTER, 0),
-	DRM_NOARG(DRM_IOCTL_DROP_MASTER, 0),
+	DRM_IOC(DRM_IOCTL_AUTH_MAGIC, struct drm_auth, M_F_DISPLAY, NULL),
+	DRM_NOARG(DRM_IOCTL_SET_MASTER, M_F_DISPLAY),
+	DRM_NOARG(DRM_IOCTL_DROP_MASTER, M_F_DISPLAY),
 	DRM_IOC(DRM_IOCTL_PRIME_HANDLE_TO_FD, struct drm_prime_handle, 0, prime_to_fd_fields),
 	DRM_IOC(DRM_IOCTL_PRIME_FD_TO_HANDLE, struct drm_prime_handle, 0, prime_from_fd_fields),
 	DRM_IOC(DRM_IOCTL_SYNCOBJ_CREATE, struct drm_syncobj_create, 0, NULL),

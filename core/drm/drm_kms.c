@@ -20,6 +20,9 @@
  * Event timestamps (vblank, flip, sequence) are the driver VM's clock.
  * Coherence: everything that scans out or reads a buffer the CPU may have
  * written publishes guest writes first (M_F_PUBLISH).
+ * Display: everything that changes what is shown or who controls the
+ * display (mode setting, flips, cursors, gamma, properties, leases) is
+ * M_F_DISPLAY, refused to a render-only guest (isolation/guest.h).
  */
 #include "drm_class.h"
 
@@ -132,6 +135,8 @@ static const struct m_field get_lease_fields[] = {
 };
 
 #define SCANOUT M_F_PUBLISH
+/* Changes what is shown or who controls the display (not for render-only guests). */
+#define DISPLAY M_F_DISPLAY
 
 static const struct m_ioctl kms_ioctls[] = {
 	DRM_IOC(DRM_IOCTL_WAIT_VBLANK, union drm_wait_vblank, M_F_MAY_BLOCK, NULL),
@@ -140,40 +145,42 @@ static const struct m_ioctl kms_ioctls[] = {
 	DRM_IOC(DRM_IOCTL_CRTC_QUEUE_SEQUENCE, struct drm_crtc_queue_sequence, 0, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_GETRESOURCES, struct drm_mode_card_res, 0, card_res_fields),
 	DRM_IOC(DRM_IOCTL_MODE_GETCRTC, struct drm_mode_crtc, 0, NULL),
-	DRM_IOC(DRM_IOCTL_MODE_SETCRTC, struct drm_mode_crtc, SCANOUT, setcrtc_fields),
-	DRM_IOC(DRM_IOCTL_MODE_CURSOR, struct drm_mode_cursor, SCANOUT, NULL),
+	DRM_IOC(DRM_IOCTL_MODE_SETCRTC, struct drm_mode_crtc, SCANOUT | DISPLAY, setcrtc_fields),
+	DRM_IOC(DRM_IOCTL_MODE_CURSOR, struct drm_mode_cursor, SCANOUT | DISPLAY, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_GETGAMMA, struct drm_mode_crtc_lut, 0, gamma_get_fields),
-	DRM_IOC(DRM_IOCTL_MODE_SETGAMMA, struct drm_mode_crtc_lut, 0, gamma_set_fields),
+	DRM_IOC(DRM_IOCTL_MODE_SETGAMMA, struct drm_mode_crtc_lut, DISPLAY, gamma_set_fields),
 	DRM_IOC(DRM_IOCTL_MODE_GETENCODER, struct drm_mode_get_encoder, 0, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_GETCONNECTOR, struct drm_mode_get_connector, 0, connector_fields),
 	DRM_IOC(DRM_IOCTL_MODE_GETPROPERTY, struct drm_mode_get_property, 0, property_fields),
-	DRM_IOC(DRM_IOCTL_MODE_SETPROPERTY, struct drm_mode_connector_set_property, 0, NULL),
+	DRM_IOC(DRM_IOCTL_MODE_SETPROPERTY, struct drm_mode_connector_set_property, DISPLAY, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_GETPROPBLOB, struct drm_mode_get_blob, 0, get_blob_fields),
 	DRM_IOC(DRM_IOCTL_MODE_GETFB, struct drm_mode_fb_cmd, 0, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_ADDFB, struct drm_mode_fb_cmd, 0, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_RMFB, unsigned int, 0, NULL),
-	DRM_IOC(DRM_IOCTL_MODE_PAGE_FLIP, struct drm_mode_crtc_page_flip, SCANOUT, NULL),
-	DRM_IOC(DRM_IOCTL_MODE_DIRTYFB, struct drm_mode_fb_dirty_cmd, SCANOUT, dirtyfb_fields),
+	DRM_IOC(DRM_IOCTL_MODE_PAGE_FLIP, struct drm_mode_crtc_page_flip, SCANOUT | DISPLAY, NULL),
+	DRM_IOC(DRM_IOCTL_MODE_DIRTYFB, struct drm_mode_fb_dirty_cmd, SCANOUT | DISPLAY,
+		dirtyfb_fields),
 	DRM_IOC(DRM_IOCTL_MODE_CREATE_DUMB, struct drm_mode_create_dumb, 0, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_MAP_DUMB, struct drm_mode_map_dumb, 0, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_DESTROY_DUMB, struct drm_mode_destroy_dumb, 0, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_GETPLANERESOURCES, struct drm_mode_get_plane_res, 0,
 		plane_res_fields),
 	DRM_IOC(DRM_IOCTL_MODE_GETPLANE, struct drm_mode_get_plane, 0, plane_fields),
-	DRM_IOC(DRM_IOCTL_MODE_SETPLANE, struct drm_mode_set_plane, SCANOUT, NULL),
+	DRM_IOC(DRM_IOCTL_MODE_SETPLANE, struct drm_mode_set_plane, SCANOUT | DISPLAY, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_ADDFB2, struct drm_mode_fb_cmd2, 0, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_OBJ_GETPROPERTIES, struct drm_mode_obj_get_properties, 0,
 		obj_props_fields),
-	DRM_IOC(DRM_IOCTL_MODE_OBJ_SETPROPERTY, struct drm_mode_obj_set_property, 0, NULL),
-	DRM_IOC(DRM_IOCTL_MODE_CURSOR2, struct drm_mode_cursor2, SCANOUT, NULL),
-	DRM_IOC(DRM_IOCTL_MODE_ATOMIC, struct drm_mode_atomic, SCANOUT | M_F_MAY_BLOCK,
+	DRM_IOC(DRM_IOCTL_MODE_OBJ_SETPROPERTY, struct drm_mode_obj_set_property, DISPLAY, NULL),
+	DRM_IOC(DRM_IOCTL_MODE_CURSOR2, struct drm_mode_cursor2, SCANOUT | DISPLAY, NULL),
+	DRM_IOC(DRM_IOCTL_MODE_ATOMIC, struct drm_mode_atomic, SCANOUT | DISPLAY | M_F_MAY_BLOCK,
 		atomic_fields),
 	DRM_IOC(DRM_IOCTL_MODE_CREATEPROPBLOB, struct drm_mode_create_blob, 0, create_blob_fields),
 	DRM_IOC(DRM_IOCTL_MODE_DESTROYPROPBLOB, struct drm_mode_destroy_blob, 0, NULL),
-	DRM_IOC(DRM_IOCTL_MODE_CREATE_LEASE, struct drm_mode_create_lease, 0, create_lease_fields),
+	DRM_IOC(DRM_IOCTL_MODE_CREATE_LEASE, struct drm_mode_create_lease, DISPLAY,
+		create_lease_fields),
 	DRM_IOC(DRM_IOCTL_MODE_LIST_LESSEES, struct drm_mode_list_lessees, 0, list_lessees_fields),
 	DRM_IOC(DRM_IOCTL_MODE_GET_LEASE, struct drm_mode_get_lease, 0, get_lease_fields),
-	DRM_IOC(DRM_IOCTL_MODE_REVOKE_LEASE, struct drm_mode_revoke_lease, 0, NULL),
+	DRM_IOC(DRM_IOCTL_MODE_REVOKE_LEASE, struct drm_mode_revoke_lease, DISPLAY, NULL),
 	DRM_IOC(DRM_IOCTL_MODE_GETFB2, struct drm_mode_fb_cmd2, 0, NULL),
 };
 /* clang-format on */
@@ -198,7 +205,7 @@ static const struct m_field atomic_fenced_fields[] = {
 
 static const struct m_ioctl kms_variants[] = {
 	DRM_IOC(DRM_IOCTL_MODE_ATOMIC, struct drm_mode_atomic,
-		SCANOUT | M_F_MAY_BLOCK | M_F_VARIANT, atomic_fenced_fields),
+		SCANOUT | DISPLAY | M_F_MAY_BLOCK | M_F_VARIANT, atomic_fenced_fields),
 };
 /* clang-format on */
 

@@ -4,9 +4,15 @@
  *   VDRI_ADDR        backend address (default unix:/run/vdri.sock)
  *   VDRI_PATHS       ':'-separated globs of forwarded paths (default /dev/dri/[a-z]*)
  *   VDRI_NAME        guest identity sent in HELLO (default: the host name)
+ *   VDRI_TOKEN       shared secret sent in HELLO (up to 256 bytes); the daemon
+ *                    picks the guest's policy by it
+ *   VDRI_TOKEN_FILE  the same, read from a file (one trailing newline, LF or
+ *                    CR LF, stripped); VDRI_TOKEN wins when both are set
  *   VDRI_LOG         1: diagnostics on stderr
  *   VDRI_TIMEOUT_MS  connect timeout (default 3000)
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +41,71 @@ void front_log(const char *fmt, ...)
 		real.write(2, msg, strlen(msg));
 }
 
+static int set_token(const void *t, size_t n, const char *what, char *err, size_t errlen)
+{
+	if (n > sizeof(fcfg.token)) {
+		snprintf(err, errlen, "%s: longer than %zu bytes", what, sizeof(fcfg.token));
+		return -E2BIG;
+	}
+	memcpy(fcfg.token, t, n);
+	fcfg.token_len = (uint16_t)n;
+	return 0;
+}
+
+/* Up to len bytes of a file; the count or -errno. */
+static ssize_t read_file(const char *path, uint8_t *buf, size_t len)
+{
+	int fd = real.open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), e = 0;
+	size_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (n < len) {
+		ssize_t k = real.read(fd, buf + n, len - n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			e = errno;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	real.close(fd);
+	return e ? -e : (ssize_t)n;
+}
+
+/*
+ * The token from VDRI_TOKEN or VDRI_TOKEN_FILE, as the daemon's token-file
+ * reads it (one trailing LF or CR LF stripped).  0, or -errno with what went
+ * wrong in err: forwarding is then disabled rather than connecting as
+ * someone else.
+ */
+static int load_token(char *err, size_t errlen)
+{
+	const char *tok = getenv("VDRI_TOKEN"), *file = getenv("VDRI_TOKEN_FILE");
+	uint8_t buf[sizeof(fcfg.token) + 3];
+	ssize_t n;
+	int r;
+
+	fcfg.token_len = 0;
+	if (tok && *tok)
+		return set_token(tok, strlen(tok), "VDRI_TOKEN", err, errlen);
+	if (!file || !*file)
+		return 0;
+	n = read_file(file, buf, sizeof(buf));
+	if (n < 0) {
+		snprintf(err, errlen, "VDRI_TOKEN_FILE %s: %s", file, strerror((int)-n));
+		r = (int)n;
+	} else {
+		if (n && buf[n - 1] == '\n' && --n && buf[n - 1] == '\r')
+			n--;
+		r = set_token(buf, (size_t)n, file, err, errlen);
+	}
+	explicit_bzero(buf, sizeof(buf)); /* the secret stays in fcfg only */
+	return r;
+}
+
 void front_config_load(void)
 {
 	const char *addr = getenv("VDRI_ADDR"), *paths = getenv("VDRI_PATHS");
@@ -51,6 +122,12 @@ void front_config_load(void)
 	if (vt_parse(fcfg.addr_uri, &fcfg.addr, err, sizeof(err))) {
 		fcfg.log = 1;
 		front_log("VDRI_ADDR: %s; forwarding disabled", err);
+		fcfg.nglobs = 0;
+		return;
+	}
+	if (load_token(err, sizeof(err))) {
+		fcfg.log = 1;
+		front_log("%s; forwarding disabled", err);
 		fcfg.nglobs = 0;
 		return;
 	}

@@ -328,8 +328,10 @@ static int conn_hello(struct fconn *c, uint64_t session, uint64_t token)
 				.session = session,
 				.attach_token = token,
 				.pid = (uint32_t)getpid(),
-				.name_len = (uint16_t)nlen};
-	struct iovec iov[2] = {{&hl, sizeof(hl)}, {fcfg.name, nlen}};
+				.name_len = (uint16_t)nlen,
+				.token_len = fcfg.token_len};
+	/* the token follows the name: the daemon picks the guest's policy by it */
+	struct iovec iov[3] = {{&hl, sizeof(hl)}, {fcfg.name, nlen}, {fcfg.token, fcfg.token_len}};
 	const struct wire_hello_reply *rep;
 	const struct wire_hdr *h;
 	struct wire_hdr hdr;
@@ -337,8 +339,8 @@ static int conn_hello(struct fconn *c, uint64_t session, uint64_t token)
 	uint32_t blen;
 	int r;
 
-	wire_hdr_init(&hdr, WIRE_OP_HELLO, 0, 1, 0, (uint32_t)(sizeof(hl) + nlen));
-	r = fio_send(c->fd, &hdr, iov, 2);
+	wire_hdr_init(&hdr, WIRE_OP_HELLO, 0, 1, 0, (uint32_t)(sizeof(hl) + nlen + fcfg.token_len));
+	r = fio_send(c->fd, &hdr, iov, 3);
 	if (r)
 		return r;
 	if (fio_rx_init(&rx, WIRE_FRAME_MIN_LIMIT, 0))

@@ -62,6 +62,8 @@ struct front_config {
 	char *globs[FRONT_MAX_GLOBS];
 	int nglobs;
 	char name[WIRE_NAME_MAX + 1];
+	uint8_t token[256]; /* VDRI_TOKEN / VDRI_TOKEN_FILE: sent in HELLO after the name */
+	uint16_t token_len;
 	int log;	/* VDRI_LOG=1: diagnostics on stderr */
 	int timeout_ms; /* connect timeout */
 };

@@ -218,6 +218,7 @@ TEST(loop_control_and_losetup)
 
 TEST(tun_in_backend_namespace)
 {
+	static const char *const caps[] = {"--keep-capability", "NET_ADMIN", NULL};
 	char ns[32], name[16], out[1024], cmd[128];
 	const char *args[3];
 	struct backd b = {0};
@@ -231,7 +232,8 @@ TEST(tun_in_backend_namespace)
 	if (system(cmd))
 		test_skip("cannot create a network namespace");
 	snprintf(b.netns, sizeof(b.netns), "%s", ns);
-	h_backd_start(&b, NULL, chardevs, NULL);
+	/* TUNSETIFF needs CAP_NET_ADMIN, which the worker sandbox drops unless kept */
+	h_backd_start(&b, NULL, chardevs, caps);
 	args[0] = name;
 	args[1] = ns;
 	args[2] = NULL;

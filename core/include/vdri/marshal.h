@@ -109,6 +109,12 @@ struct m_struct {
  */
 #define M_F_PUBLISH (1u << 16)
 #define M_F_REFRESH (1u << 17)
+/*
+ * Changes what is shown or who controls the display (mode setting, flips,
+ * master, leases): a render-only guest may not call it, and a display
+ * guest only on the files its policy names (isolation/guest.h).
+ */
+#define M_F_DISPLAY (1u << 18)
 
 struct m_ioctl {
 	uint32_t cmd;

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vdri.c - the vdri command line.
+ *
+ *   vdri status [-s unix:PATH]   what the driver-VM daemon serves: per guest
+ *                                its sessions, open files, memory used per
+ *                                domain against its partition, ioctl counts
+ *                                and refusals (drm-back "status" directive)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vdri/transport.h"
+
+#define STATUS_DEFAULT "unix:/run/vdri-status.sock"
+
+static int usage(FILE *f)
+{
+	fprintf(f, "usage: vdri status [-s unix:PATH]   (default %s, or $VDRI_STATUS)\n",
+		STATUS_DEFAULT);
+	return f == stdout ? 0 : 2;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	const char *uri = getenv("VDRI_STATUS") ? getenv("VDRI_STATUS") : STATUS_DEFAULT;
+	struct vt_addr a;
+	char err[256], buf[65536];
+	ssize_t n;
+	int fd, o;
+
+	while ((o = getopt(argc, argv, "s:h")) != -1) {
+		if (o == 's')
+			uri = optarg;
+		else
+			return usage(o == 'h' ? stdout : stderr);
+	}
+	if (optind != argc)
+		return usage(stderr);
+	if (vt_parse(uri, &a, err, sizeof(err))) {
+		fprintf(stderr, "vdri status: %s\n", err);
+		return 2;
+	}
+	if (a.kind != VT_UNIX) {
+		fprintf(stderr, "vdri status: %s: the status socket is a unix: address\n", uri);
+		return 2;
+	}
+	fd = vt_connect(&a, 2000);
+	if (fd < 0) {
+		fprintf(stderr, "vdri status: %s: %s (is vdri-backd running with 'status %s'?)\n",
+			uri, strerror(-fd), uri);
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
+			break;
+	close(fd);
+	if (n < 0) {
+		fprintf(stderr, "vdri status: read: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	if (!strcmp(argv[1], "status"))
+		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))
+		return usage(stdout);
+	fprintf(stderr, "vdri: unknown command '%s'\n", argv[1]);
+	return usage(stderr);
+}
