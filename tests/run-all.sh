@@ -8,7 +8,8 @@
 #   static    cppcheck, clang-format, and a table entry with a wrong UAPI type must not build
 #   vm        the driver VM (QEMU/TCG, Debian kernel, virtio-vga-gl + vgem):
 #             appliance smoke test, then the DRM suite natively in the VM and
-#             forwarded from the host, compared (tests/vm/drm.sh)
+#             forwarded from the host, compared (tests/vm/drm.sh); isolation
+#             between two guests (tests/vm/isolation.sh); both again under ASan
 # Ends with one line: "N passed, N failed, N skipped" over every tier.
 # VDRI_TIERS="release asan" limits the tiers.
 set -u
@@ -66,11 +67,15 @@ for t in $tiers; do
 		make -s -j"$JOBS" VARIANT=release all >/dev/null || { F=$((F + 1)); continue; }
 		one vm-smoke tests/vm/smoke.sh
 		one vm-drm tests/vm/drm.sh build/release
+		one vm-isolation tests/vm/isolation.sh build/release
 		# the same with the backend (in the VM) and the frontend built with ASan+UBSan
 		if make -s -j"$JOBS" VARIANT=asan all >/dev/null; then
 			VDRI_ASAN_PRELOAD=$(gcc -print-file-name=libasan.so) \
 			ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
 				one vm-drm-asan tests/vm/drm.sh build/asan
+			VDRI_ASAN_PRELOAD=$(gcc -print-file-name=libasan.so) \
+			ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
+				one vm-isolation-asan tests/vm/isolation.sh build/asan
 		else
 			F=$((F + 1))
 		fi ;;
