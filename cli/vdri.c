@@ -2,7 +2,7 @@
 /*
  * vdri.c - the vdri command line.
  *
- *   vdri status [-s unix:PATH]   what the driver-VM daemon serves: per guest
+ *   vdri status [-s URI]         what the driver-VM daemon serves: per guest
  *                                its sessions, open files, memory used per
  *                                domain against its partition, ioctl counts
  *                                and refusals (drm-back "status" directive)
@@ -19,7 +19,8 @@
 
 static int usage(FILE *f)
 {
-	fprintf(f, "usage: vdri status [-s unix:PATH]   (default %s, or $VDRI_STATUS)\n",
+	fprintf(f,
+		"usage: vdri status [-s unix:PATH|tcp:HOST:PORT]   (default %s, or $VDRI_STATUS)\n",
 		STATUS_DEFAULT);
 	return f == stdout ? 0 : 2;
 }
@@ -44,8 +45,8 @@ static int cmd_status(int argc, char **argv)
 		fprintf(stderr, "vdri status: %s\n", err);
 		return 2;
 	}
-	if (a.kind != VT_UNIX) {
-		fprintf(stderr, "vdri status: %s: the status socket is a unix: address\n", uri);
+	if (a.kind != VT_UNIX && a.kind != VT_TCP) {
+		fprintf(stderr, "vdri status: %s: the status address is unix: or tcp:\n", uri);
 		return 2;
 	}
 	fd = vt_connect(&a, 2000);

@@ -61,6 +61,8 @@ static struct iso_acct *shared_acct;
 static struct iso_guest open_guest;
 static void session_unaccount(struct session *s); /* no guest blocks: everybody, unlimited */
 static int status_fd = -1;
+static const char *refuse_reason; /* --refuse: every HELLO gets EACCES */
+static int check_only;		  /* --check: parse, report, exit */
 static struct listener listeners[BACKD_MAX_LISTEN];
 static struct pending *pend[MAX_PENDING];
 static struct session sessions[MAX_SESSIONS];
@@ -305,6 +307,13 @@ static void pending_route(int i)
 		return;
 	}
 	p->ho.hello_len = p->got;
+	if (refuse_reason) {
+		char reason[300];
+
+		snprintf(reason, sizeof(reason), "refusing every guest: %s", refuse_reason);
+		pending_drop(i, reason, EACCES);
+		return;
+	}
 	g = guest_for(p);
 	if (!g) {
 		pending_drop(i, "no guest policy matches this peer and token", EACCES);
@@ -396,7 +405,7 @@ static void serial_reopen(void)
 			continue;
 		}
 		l->serial_busy = 1;
-		snprintf(peer.desc, sizeof(peer.desc), "serial %s", l->addr.path);
+		snprintf(peer.desc, sizeof(peer.desc), "serial %.100s", l->addr.path);
 		pending_add(fd, &peer, i);
 	}
 }
@@ -444,7 +453,7 @@ static void shutdown_all(int sig)
 	for (int i = 0; i < cfg.nlisten; i++)
 		if (listeners[i].addr.kind == VT_UNIX && listeners[i].addr.path[0] != '@')
 			unlink(listeners[i].addr.path);
-	if (status_fd >= 0 && cfg.status.path[0] != '@')
+	if (status_fd >= 0 && cfg.status.kind == VT_UNIX && cfg.status.path[0] != '@')
 		unlink(cfg.status.path);
 	if (cfg.ready_file)
 		unlink(cfg.ready_file);
@@ -519,13 +528,16 @@ static void status_ready(void)
 	struct timeval tv = {1, 0};
 	struct vt_peer peer;
 	size_t n, off = 0;
-	int fd = vt_accept(status_fd, VT_UNIX, &peer);
+	int fd = vt_accept(status_fd, cfg.status.kind, &peer);
 
 	if (fd < 0)
 		return;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	n = iso_acct_format(shared_acct, buf, sizeof(buf));
+	n = refuse_reason
+		? (size_t)snprintf(buf, sizeof(buf), "refusing every guest: %s\n", refuse_reason)
+		: 0;
+	n += iso_acct_format(shared_acct, buf + n, sizeof(buf) - n);
 	while (off < n) {
 		ssize_t k = write(fd, buf + off, n - off);
 
@@ -665,6 +677,8 @@ static void usage(FILE *f)
 		"               serial:PATH\n"
 		"  -e GLOB      export device paths matching GLOB (e.g. '/dev/dri/*')\n"
 		"  -t N         worker threads per guest session (default 4)\n"
+		"  --check      check the configuration and exit (0: good, 2: the error)\n"
+		"  --refuse WHY listen, but refuse every guest (EACCES) with this reason\n"
 		"  -v           debug logging\n");
 }
 
@@ -679,6 +693,8 @@ static int parse_args(int argc, char **argv, struct backd_config *c)
 					     {"syslog", 0, 0, 'S'},
 					     {"verbose", 0, 0, 'v'},
 					     {"keep-capability", 1, 0, 'K'},
+					     {"check", 0, 0, 'C'},
+					     {"refuse", 1, 0, 'X'},
 					     {"help", 0, 0, 'h'},
 					     {0, 0, 0, 0}};
 	static const char *const keys[128] = {
@@ -696,6 +712,10 @@ static int parse_args(int argc, char **argv, struct backd_config *c)
 			c->use_syslog = 1;
 		else if (o == 'v')
 			c->verbose = 1;
+		else if (o == 'C')
+			check_only = 1;
+		else if (o == 'X')
+			refuse_reason = optarg;
 		else if (o == 'h')
 			return usage(stdout), 1;
 		else if (o > 0 && o < 128 && keys[o])
@@ -738,6 +758,7 @@ static void write_ready_file(void)
 
 int main(int argc, char **argv)
 {
+	char uri[300];
 	sigset_t set;
 	int r;
 
@@ -747,6 +768,13 @@ int main(int argc, char **argv)
 	r = parse_args(argc, argv, &cfg);
 	if (r)
 		return r > 0 ? 0 : 2;
+	if (check_only) {
+		printf("configuration ok: %d listener%s, %d export%s, %d guest%s\n", cfg.nlisten,
+		       cfg.nlisten == 1 ? "" : "s", cfg.policy.nexports,
+		       cfg.policy.nexports == 1 ? "" : "s", cfg.nguests,
+		       cfg.nguests == 1 ? "" : "s");
+		return 0;
+	}
 	iso_guest_init(&open_guest, "default", 0);
 	open_guest.match_any = 1;
 	blog_init("vdri-backd", cfg.use_stderr, cfg.use_syslog, cfg.verbose);
@@ -764,11 +792,13 @@ int main(int argc, char **argv)
 	if (cfg.has_status) {
 		status_fd = vt_listen(&cfg.status);
 		if (status_fd < 0) {
-			blog(LOG_E, "cannot listen for status on %s: %s", cfg.status.path,
+			vt_format(&cfg.status, uri, sizeof(uri));
+			blog(LOG_E, "cannot listen for status on %s: %s", uri,
 			     strerror(-status_fd));
 			return 1;
 		}
-		blog(LOG_I, "status on unix:%s", cfg.status.path);
+		vt_format(&cfg.status, uri, sizeof(uri));
+		blog(LOG_I, "status on %s", uri);
 	}
 	account_guests();
 	for (int i = 0; i < cfg.nguests; i++)
@@ -776,6 +806,8 @@ int main(int argc, char **argv)
 		     iso_role_name(cfg.guests[i].role));
 	for (int i = 0; i < cfg.policy.nexports; i++)
 		blog(LOG_I, "exporting %s", cfg.policy.exports[i]);
+	if (refuse_reason)
+		blog(LOG_W, "refusing every guest: %s", refuse_reason);
 	blog(LOG_I, "ready (protocol %d, flat ioctls %s)", WIRE_VERSION,
 	     cfg.policy.flat_ioctl ? "allowed" : "denied");
 	write_ready_file();

@@ -116,8 +116,8 @@ static int more_directive(struct backd_config *c, const char *key, const char *v
 	if (!strcmp(key, "status")) {
 		if (vt_parse(val, &a, err, errlen))
 			return -EINVAL;
-		if (a.kind != VT_UNIX) {
-			snprintf(err, errlen, "status must be a unix: address, not '%s'", val);
+		if (a.kind != VT_UNIX && a.kind != VT_TCP) {
+			snprintf(err, errlen, "status must be a unix: or tcp: address, not '%s'", val);
 			return -EINVAL;
 		}
 		c->status = a;

@@ -45,25 +45,11 @@
 #include <drm_mode.h>
 #include <xf86drm.h>
 
+#include "tests/vm/say.h"
+
 #define MIB (1024u * 1024u)
 #define FILL_MAX 100000u
 #define HOLD_SECONDS 120
-
-static int failures;
-
-#define SAY(...) (printf(__VA_ARGS__), putchar('\n'), fflush(stdout))
-#define FAIL(...) (failures++, printf("FAIL "), SAY(__VA_ARGS__))
-
-static const char *ename(int e)
-{
-	static char buf[16];
-	const char *n = strerrorname_np(e);
-
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "E%d", e);
-	return buf;
-}
 
 /* 0 or -errno (drmIoctl retries EINTR/EAGAIN, as libdrm's callers get). */
 static int xioctl(int fd, unsigned long cmd, void *arg)

@@ -21,10 +21,19 @@
 # vm_kill [PID]     stops the VM (vm.sh kills QEMU and its Xvfb); no-op if gone.
 # vm_free_port      prints a TCP port on 127.0.0.1 nobody listens on (for --port).
 # vm_available      returns 0 when QEMU is installed (tests may SKIP otherwise).
+#
+# Bookkeeping for test scripts: ok TEXT / bad TEXT print PASS/FAIL lines and
+# count them, check TEXT EXPR evaluates EXPR and calls one of them, summary
+# prints "N passed, N failed, N skipped" and fails if anything failed.
 
 VDRI_ROOT="${VDRI_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 VDRI_VM_SH="$VDRI_ROOT/appliance/vm.sh"
 VM_PID="" VM_OUT="" VM_LOG="" VM_RUNLOG=""
+pass=0 fail=0 skip=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+summary() { echo "$pass passed, $fail failed, $skip skipped"; [ "$fail" -eq 0 ]; }
 
 vm_available() {
     command -v qemu-system-x86_64 >/dev/null 2>&1

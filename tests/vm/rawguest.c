@@ -35,24 +35,10 @@
 #include "vdri/transport.h"
 #include "vdri/wire.h"
 
+#include "tests/vm/say.h"
+
 #define RECV_TIMEOUT_S 10
 #define BODY_MAX 4096u
-
-static int failures;
-
-#define SAY(...) (printf(__VA_ARGS__), putchar('\n'), fflush(stdout))
-#define FAIL(...) (failures++, printf("FAIL "), SAY(__VA_ARGS__))
-
-static const char *ename(int e)
-{
-	static char buf[16];
-	const char *n = strerrorname_np(e);
-
-	if (n)
-		return n;
-	snprintf(buf, sizeof(buf), "E%d", e);
-	return buf;
-}
 
 /* ---- connection -------------------------------------------------------------- */
 
