@@ -117,7 +117,8 @@ static int more_directive(struct backd_config *c, const char *key, const char *v
 		if (vt_parse(val, &a, err, errlen))
 			return -EINVAL;
 		if (a.kind != VT_UNIX && a.kind != VT_TCP) {
-			snprintf(err, errlen, "status must be a unix: or tcp: address, not '%s'", val);
+			snprintf(err, errlen, "status must be a unix: or tcp: address, not '%s'",
+				 val);
 			return -EINVAL;
 		}
 		c->status = a;

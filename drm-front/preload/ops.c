@@ -59,8 +59,8 @@ int fop_open(const char *path, int flags, mode_t mode)
 	if (plen >= WIRE_PATH_MAX)
 		return -ENAMETOOLONG;
 	c = conn_get_current();
-	if (!c)
-		return -ENODEV;
+	if (!c) /* a backend that refused this guest (no policy for it) says EACCES */
+		return errno == EACCES ? -EACCES : -ENODEV;
 	r = conn_call(c, WIRE_OP_OPEN, 0, iov, 2, &rep);
 	if (r >= 0) {
 		info = reply_body(rep, &len);
