@@ -9,6 +9,7 @@
 #   make check           test under asan, valgrind tier, cppcheck
 #   make fuzz            build the libFuzzer targets (clang) and run them briefly
 #   make bench           micro-benchmarks, results in bench/results/
+#   make appliance       the bootable driver-VM appliance in build/appliance/
 
 VARIANT ?= release
 B := build/$(VARIANT)
@@ -45,6 +46,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+GPUS_SRC := appliance/gpus.c appliance/gpus_check.c
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
 
@@ -52,6 +54,8 @@ CORE_LIB := $(B)/lib/libvdri-core.a
 ISO_LIB := $(B)/lib/libvdri-isolation.a
 BACKD := $(B)/bin/vdri-backd
 CLI := $(B)/bin/vdri
+# The host's GPUs and their VFIO passthrough state (appliance/README.md).
+GPUS := $(B)/bin/vdri-gpus
 FRONT := $(B)/lib/libvdri-front.so
 TLIB := $(B)/lib/libvdri-testlib.a
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
@@ -63,8 +67,8 @@ VM_BIN := $(patsubst tests/vm/%.c,$(B)/tests/vm/vdri-%,$(VM_SRC))
 VM_LIBS := -ldrm -lgbm -lEGL -lGLESv2
 
 
-.PHONY: all demo demo-host bench-drm test test-quick check fuzz bench clean format-check cppcheck
-all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(CLI) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN)
+.PHONY: all demo demo-host bench-drm test test-quick check fuzz bench clean format-check cppcheck appliance
+all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(CLI) $(GPUS) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -93,6 +97,19 @@ $(CLI): $(B)/obj/cli/vdri.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL)
 
+$(GPUS): $(call obj,$(GPUS_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -lpciaccess
+
+# Checks an xl configuration with libxlutil where no hypervisor lets `xl -N
+# create` run (tests/vm/launchers.sh); needs libxen-dev, so not part of `all`.
+XLCFG := $(B)/tests/static/vdri-xlcfg
+$(XLCFG): $(B)/obj/tests/static/xlcfg.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -lxlutil -lxenlight
+.PHONY: launcher-tools
+launcher-tools: $(GPUS) $(XLCFG)
+
 # Core objects are rebuilt hidden into the .so so it exports only libc names.
 FRONT_CORE_OBJ := $(patsubst %.c,$(B)/obj-front/%.o,$(CORE_SRC))
 $(B)/obj-front/%.o: %.c
@@ -118,6 +135,13 @@ $(B)/tests/vm/vdri-%: $(B)/obj/tests/vm/%.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(VM_LIBS)
 
+# The bootable driver-VM appliance (appliance/README.md): disk images, kernel and
+# initramfs in build/appliance/, built around the release vdri-backd and vdri,
+# then booted once in QEMU.  VDRI_FIRMWARE=1 adds GPU firmware (non-free).
+appliance:
+	@$(MAKE) --no-print-directory VARIANT=release build/release/bin/vdri-backd build/release/bin/vdri
+	@appliance/image.sh
+
 # The main job (see README.md).
 demo:
 	@scripts/demo.sh
@@ -142,7 +166,7 @@ check:
 
 cppcheck:
 	cppcheck --quiet --inline-suppr --error-exitcode=1 --std=c11 --enable=warning,portability \
-		--suppress=missingIncludeSystem -Icore/include core drm-back drm-front/preload isolation cli
+		--suppress=missingIncludeSystem -Icore/include core drm-back drm-front/preload isolation cli appliance
 
 # ---- fuzzing (clang + libFuzzer) --------------------------------------------
 FUZZ_CC ?= clang

@@ -33,6 +33,7 @@
 # VDRI_APPLIANCE_DIR (default build/appliance), DISPLAY (an X server to use).
 
 # shellcheck disable=SC2054,SC2317  # QEMU options contain commas; cleanup runs from traps
+# shellcheck source-path=SCRIPTDIR
 set -eu
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -95,12 +96,14 @@ mkdir -p "$(dirname "$LOG")"
 : > "$LOG"
 LOG="$(cd "$(dirname "$LOG")" && pwd)/$(basename "$LOG")"
 
-XPID="" QPID="" TPID=""
+# shellcheck source=xvfb-lib.sh
+. "$HERE/xvfb-lib.sh"
+QPID="" TPID=""
 cleanup() {
     trap - EXIT INT TERM HUP
     [ -z "$QPID" ] || { kill "$QPID" 2>/dev/null || true; wait "$QPID" 2>/dev/null || true; }
     [ -z "$TPID" ] || kill "$TPID" 2>/dev/null || true
-    [ -z "$XPID" ] || { kill "$XPID" 2>/dev/null || true; wait "$XPID" 2>/dev/null || true; }
+    xvfb_stop
     rm -rf "$TMP/x"
     rmdir "$TMP" 2>/dev/null || true
 }
@@ -110,27 +113,9 @@ trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 129' HUP
 
 # An X display for virgl (QEMU's SDL GL context; Mesa llvmpipe renders).
-display_usable() {
-    local d="${1:-}" n
-    case "$d" in :[0-9]*) ;; *) return 1 ;; esac
-    n="${d#:}"; n="${n%%.*}"
-    [ -S "/tmp/.X11-unix/X$n" ]
-}
 if [ "$GPU" = virgl ] && ! display_usable "${DISPLAY:-}"; then
     command -v Xvfb >/dev/null 2>&1 || die "--gpu virgl needs an X display: apt-get install xvfb (or use --gpu plain)"
-    mkdir -p "$TMP/x"
-    # -displayfd: Xvfb picks a free display number itself (race-free lock files).
-    Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp -noreset 3>"$TMP/x/display" \
-        >"$TMP/x/xvfb.log" 2>&1 &
-    XPID=$!
-    for _ in $(seq 1 100); do
-        [ -s "$TMP/x/display" ] && break
-        kill -0 "$XPID" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -s "$TMP/x/display" ] || { cat "$TMP/x/xvfb.log" >&2; die "Xvfb did not start"; }
-    DISPLAY=":$(tr -dc 0-9 < "$TMP/x/display")"
-    export DISPLAY
+    xvfb_start "$TMP/x" || die "Xvfb did not start"
 fi
 
 # The uncompressed vmlinux boots through PVH, ~3 s faster under TCG than vmlinuz.

@@ -5,11 +5,15 @@
 #   valgrind  unit tests under memcheck, and the fault tests with vdri-backd
 #             itself under memcheck
 #   fuzz      each libFuzzer target for FUZZ_SECONDS (default 10)
-#   static    cppcheck, clang-format, and a table entry with a wrong UAPI type must not build
+#   static    cppcheck, clang-format, and a table entry with a wrong UAPI type must not build;
+#             the VM launch configurations checked by xl's and libvirt's parsers
 #   vm        the driver VM (QEMU/TCG, Debian kernel, virtio-vga-gl + vgem):
 #             appliance smoke test, then the DRM suite natively in the VM and
 #             forwarded from the host, compared (tests/vm/drm.sh); isolation
-#             between two guests (tests/vm/isolation.sh); both again under ASan
+#             between two guests (tests/vm/isolation.sh); the bootable appliance
+#             (tests/vm/appliance.sh: make appliance, disk/qcow2/kernel/UEFI boots,
+#             supervisor, config drive); drm and isolation again under ASan;
+#             xl itself on the Xen driver-domain configurations (tests/vm/xen-xl.sh)
 # Ends with one line: "N passed, N failed, N skipped" over every tier.
 # VDRI_TIERS="release asan" limits the tiers.
 set -u
@@ -62,12 +66,17 @@ for t in $tiers; do
 		if ! command -v clang-format >/dev/null; then echo "SKIP clang-format missing"; S=$((S + 1));
 		elif make -s format-check >/dev/null 2>&1; then P=$((P + 1)); echo "PASS format-check";
 		else F=$((F + 1)); echo "FAIL format-check (make format-check)"; fi
-		one table-check tests/static/table-check.sh ;;
+		one table-check tests/static/table-check.sh
+		# the driver VM's launch configurations (vdri-gpus, xen.sh, libvirt.sh): no VM
+		one launchers tests/vm/launchers.sh build/release ;;
 	vm)
 		make -s -j"$JOBS" VARIANT=release all >/dev/null || { F=$((F + 1)); continue; }
 		one vm-smoke tests/vm/smoke.sh
 		one vm-drm tests/vm/drm.sh build/release
 		one vm-isolation tests/vm/isolation.sh build/release
+		one vm-appliance tests/vm/appliance.sh
+		# the real `xl -N create` on appliance/xen.sh files, in a Xen dom0 under TCG
+		one vm-xen-xl tests/vm/xen-xl.sh
 		# the same with the backend (in the VM) and the frontend built with ASan+UBSan
 		if make -s -j"$JOBS" VARIANT=asan all >/dev/null; then
 			VDRI_ASAN_PRELOAD=$(gcc -print-file-name=libasan.so) \
