@@ -521,30 +521,34 @@ static void reload(void)
 	     cfg.nguests == 1 ? "" : "s", cfg.policy.nexports, cfg.policy.nexports == 1 ? "" : "s");
 }
 
-/* One status report per connection, then close (vdri status). */
+/*
+ * One status report per connection, then close (vdri status).  Written
+ * without waiting: a reader that does not read cannot stall the daemon
+ * (it gets what the socket buffer took).
+ */
 static void status_ready(void)
 {
 	static char buf[256 * 1024];
-	struct timeval tv = {1, 0};
 	struct vt_peer peer;
 	size_t n, off = 0;
 	int fd = vt_accept(status_fd, cfg.status.kind, &peer);
 
 	if (fd < 0)
 		return;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	n = refuse_reason
 		? (size_t)snprintf(buf, sizeof(buf), "refusing every guest: %s\n", refuse_reason)
 		: 0;
 	n += iso_acct_format(shared_acct, buf + n, sizeof(buf) - n);
 	while (off < n) {
-		ssize_t k = write(fd, buf + off, n - off);
+		ssize_t k = send(fd, buf + off, n - off, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (k <= 0)
 			break;
 		off += (size_t)k;
 	}
+	if (off < n)
+		blog(LOG_W, "%s: status report cut at %zu of %zu bytes (reader too slow)",
+		     peer.desc, off, n);
 	close(fd);
 }
 

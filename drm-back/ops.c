@@ -205,6 +205,7 @@ static int back_new_handle(void *ctx, int32_t fd, uint32_t *handle, struct wire_
 	if (r)
 		return r;
 	f->drv = x->parent->drv;
+	f->display = x->parent->display; /* a lease fd drives what its parent may */
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	fcntl(fd, F_SETFL, (oflags & ~O_CLOEXEC) | O_NONBLOCK);
 	x->created[x->ncreated++] = f;
