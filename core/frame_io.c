@@ -159,22 +159,52 @@ int fio_rx_push(struct fio_rx *rx, const void *data, uint32_t len)
 	return 0;
 }
 
-/* One read(2) into the buffer: bytes read, 0 at end of stream, or -errno. */
-static int fio_rx_fill(struct fio_rx *rx, int fd, uint32_t need)
+int fio_rx_reserve(struct fio_rx *rx, uint8_t **dst, uint32_t *room)
 {
+	uint32_t have = rx->end - rx->start, need = WIRE_HDR_SIZE;
+	struct wire_hdr h;
+	int ret;
+
+	if (have >= WIRE_HDR_SIZE) {
+		memcpy(&h, rx->buf + rx->start, sizeof(h));
+		if (wire_hdr_check(&h, rx->max_frame, rx->is_backend, &rx->why))
+			return -EPROTO;
+		need = vdri_le32(h.len);
+		if (have >= need)
+			return -EEXIST; /* a whole frame is there: take it first */
+	}
+	fio_rx_compact(rx);
+	ret = fio_rx_grow(rx, need);
+	if (ret)
+		return ret;
+	*dst = rx->buf + rx->end;
+	*room = rx->cap - rx->end;
+	return 0;
+}
+
+void fio_rx_produced(struct fio_rx *rx, uint32_t n)
+{
+	if (n <= rx->cap - rx->end)
+		rx->end += n;
+}
+
+/* One read(2) into the buffer: bytes read, 0 at end of stream, or -errno. */
+static int fio_rx_fill(struct fio_rx *rx, int fd)
+{
+	uint8_t *dst;
+	uint32_t room;
 	ssize_t n;
 	int ret;
 
-	fio_rx_compact(rx);
-	ret = fio_rx_grow(rx, need > WIRE_HDR_SIZE ? need : WIRE_HDR_SIZE);
+	ret = fio_rx_reserve(rx, &dst, &room);
 	if (ret)
 		return ret;
 	do
-		n = read(fd, rx->buf + rx->end, rx->cap - rx->end);
+		n = read(fd, dst, room);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	rx->end += (uint32_t)n;
+	fio_rx_produced(rx, (uint32_t)n);
 	return (int)(n > 0);
 }
 
@@ -187,7 +217,7 @@ int fio_recv(struct fio_rx *rx, int fd, const struct wire_hdr **frame)
 		ret = fio_rx_parse(rx, frame, &need);
 		if (ret != -EAGAIN)
 			return ret;
-		ret = fio_rx_fill(rx, fd, need);
+		ret = fio_rx_fill(rx, fd);
 		if (ret < 0)
 			return ret;
 		if (ret == 0)

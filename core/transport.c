@@ -219,6 +219,7 @@ int vt_listen(const struct vt_addr *a)
 
 	switch (a->kind) {
 	case VT_UNIX:
+	case VT_SHM: /* the setup socket; shm.c takes over after HELLO */
 		return vt_listen_unix(a);
 	case VT_TCP:
 		return vt_listen_tcp(a);
@@ -455,6 +456,7 @@ int vt_connect(const struct vt_addr *a, int timeout_ms)
 
 	switch (a->kind) {
 	case VT_UNIX:
+	case VT_SHM:
 		ret = vt_unix_addr(a->path, &sun, &len);
 		if (ret)
 			return ret;

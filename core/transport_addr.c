@@ -3,8 +3,9 @@
  * transport_addr.c - the transport address syntax: vt_parse, vt_format, vt_kind_name.
  *
  * Owns turning a URI (unix:/path, unix:@name, tcp:host:port, tcp:[v6]:port,
- * vsock:cid:port, serial:/path) into a struct vt_addr and back, with an
- * error message that names what is wrong.  No sockets here: transport.c.
+ * vsock:cid:port, serial:/path, shm:/path, shm:@name) into a struct vt_addr
+ * and back, with an error message that names what is wrong.  No sockets
+ * here: transport.c.
  */
 #include <errno.h>
 #include <linux/vm_sockets.h>
@@ -15,12 +16,15 @@
 
 #include "vdri/transport.h"
 
+/* clang-format off */
 static const char *const vt_kind_names[VT_KIND_COUNT] = {
     [VT_UNIX] = "unix",
     [VT_TCP] = "tcp",
     [VT_VSOCK] = "vsock",
     [VT_SERIAL] = "serial",
+    [VT_SHM] = "shm",
 };
+/* clang-format on */
 
 const char *vt_kind_name(enum vt_kind k)
 {
@@ -66,14 +70,15 @@ static int vt_parse_u32(const char *s, size_t n, uint32_t max, uint32_t *out)
 static int vt_parse_unix(const char *rest, const char *uri, struct vt_addr *out, char *err,
 			 size_t errlen)
 {
+	const char *k = vt_kind_name(out->kind);
 	size_t n = strlen(rest);
 
 	if (n == 0)
-		return vt_err(err, errlen, "unix: path missing in '%s'", uri);
+		return vt_err(err, errlen, "%s: path missing in '%s'", k, uri);
 	if (rest[0] == '@' && n == 1)
-		return vt_err(err, errlen, "unix: abstract name missing in '%s'", uri);
+		return vt_err(err, errlen, "%s: abstract name missing in '%s'", k, uri);
 	if (n > VT_PATH_MAX - 1)
-		return vt_err(err, errlen, "unix: path too long in '%s' (%zu bytes, at most %d)",
+		return vt_err(err, errlen, "%s: path too long in '%s' (%zu bytes, at most %d)", k,
 			      uri, n, VT_PATH_MAX - 1);
 	memcpy(out->path, rest, n + 1);
 	return 0;
@@ -197,12 +202,13 @@ int vt_parse(const char *uri, struct vt_addr *out, char *err, size_t errlen)
 		if (colon && strlen(vt_kind_names[k]) == n && memcmp(vt_kind_names[k], uri, n) == 0)
 			break;
 	if (k == VT_KIND_COUNT)
-		return vt_err(err, errlen,
-			      "unknown transport in '%s' (want unix:, tcp:, vsock: or serial:)",
-			      uri);
+		return vt_err(
+		    err, errlen,
+		    "unknown transport in '%s' (want unix:, tcp:, vsock:, serial: or shm:)", uri);
 	out->kind = (enum vt_kind)k;
 	switch (out->kind) {
 	case VT_UNIX:
+	case VT_SHM:
 		return vt_parse_unix(colon + 1, uri, out, err, errlen);
 	case VT_TCP:
 		return vt_parse_tcp(colon + 1, uri, out, err, errlen);
@@ -218,6 +224,7 @@ void vt_format(const struct vt_addr *a, char *buf, size_t len)
 	switch (a->kind) {
 	case VT_UNIX:
 	case VT_SERIAL:
+	case VT_SHM:
 		snprintf(buf, len, "%s:%s", vt_kind_name(a->kind), a->path);
 		break;
 	case VT_TCP:

@@ -49,6 +49,7 @@ static const struct wire_op_info wire_ops[WIRE_OP_COUNT] = {
     [WIRE_OP_PING] = {"PING", 0},
     [WIRE_OP_PAGES_DIFF] = {"PAGES_DIFF", sizeof(struct wire_pages)},
     [WIRE_OP_SYSINFO] = {"SYSINFO", 0},
+    [WIRE_OP_SHM_SETUP] = {"SHM_SETUP", sizeof(struct wire_shm_setup)},
 };
 
 void wire_hdr_init(struct wire_hdr *h, uint16_t op, uint16_t flags, uint32_t id, uint32_t handle,

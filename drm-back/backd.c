@@ -451,7 +451,8 @@ static void shutdown_all(int sig)
 		if (sessions[i].pid)
 			kill(sessions[i].pid, SIGTERM);
 	for (int i = 0; i < cfg.nlisten; i++)
-		if (listeners[i].addr.kind == VT_UNIX && listeners[i].addr.path[0] != '@')
+		if ((listeners[i].addr.kind == VT_UNIX || listeners[i].addr.kind == VT_SHM) &&
+		    listeners[i].addr.path[0] != '@')
 			unlink(listeners[i].addr.path);
 	if (status_fd >= 0 && cfg.status.kind == VT_UNIX && cfg.status.path[0] != '@')
 		unlink(cfg.status.path);
@@ -678,9 +679,11 @@ static void usage(FILE *f)
 		"                  [-t THREADS] [--ready-file PATH] [--syslog] [-v]\n"
 		"  -c FILE      configuration file (see configs/vdri-backd.conf)\n"
 		"  -l URI       listen: unix:PATH, unix:@NAME, tcp:HOST:PORT, vsock:CID:PORT,\n"
-		"               serial:PATH\n"
+		"               serial:PATH, shm:PATH (a unix socket; clients may move to\n"
+		"               shared-memory rings on any unix socket)\n"
 		"  -e GLOB      export device paths matching GLOB (e.g. '/dev/dri/*')\n"
 		"  -t N         worker threads per guest session (default 4)\n"
+		"  --shm-spin-us N  most µs to busy-poll a shm ring before sleeping (200)\n"
 		"  --check      check the configuration and exit (0: good, 2: the error)\n"
 		"  --refuse WHY listen, but refuse every guest (EACCES) with this reason\n"
 		"  -v           debug logging\n");
@@ -688,11 +691,13 @@ static void usage(FILE *f)
 
 static int parse_args(int argc, char **argv, struct backd_config *c)
 {
+	/* clang-format off */
 	static const struct option opts[] = {{"config", 1, 0, 'c'},
 					     {"listen", 1, 0, 'l'},
 					     {"export", 1, 0, 'e'},
 					     {"flat-ioctl", 1, 0, 'F'},
 					     {"threads", 1, 0, 't'},
+					     {"shm-spin-us", 1, 0, 'P'},
 					     {"ready-file", 1, 0, 'R'},
 					     {"syslog", 0, 0, 'S'},
 					     {"verbose", 0, 0, 'v'},
@@ -703,7 +708,9 @@ static int parse_args(int argc, char **argv, struct backd_config *c)
 					     {0, 0, 0, 0}};
 	static const char *const keys[128] = {
 	    ['l'] = "listen",  ['e'] = "export",     ['F'] = "flat-ioctl",
-	    ['t'] = "threads", ['R'] = "ready-file", ['K'] = "keep-capability"};
+	    ['t'] = "threads", ['R'] = "ready-file", ['K'] = "keep-capability",
+	    ['P'] = "shm-spin-us"};
+	/* clang-format on */
 	char err[512];
 	int o;
 

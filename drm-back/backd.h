@@ -23,6 +23,7 @@
 #include "isolation/policy.h"
 #include "vdri/classes.h"
 #include "vdri/frame_io.h"
+#include "vdri/shm.h"
 #include "vdri/transport.h"
 #include "vdri/wire.h"
 
@@ -35,6 +36,7 @@ struct backd_config {
 	int threads; /* per session worker */
 	uint32_t max_frame;
 	uint32_t max_inflight; /* per connection */
+	uint32_t shm_spin_us;  /* most a worker busy-polls a shm request ring */
 	int use_syslog;
 	int use_stderr;
 	int verbose;

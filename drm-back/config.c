@@ -8,6 +8,8 @@
  *   threads N             worker threads per session (1..64)
  *   max-frame BYTES       largest frame (suffix K or M), 64K..256M
  *   max-inflight N        requests in flight per connection (1..4096)
+ *   shm-spin-us N         most µs a worker busy-polls a shm connection's request
+ *                         ring before sleeping (0..10000, default 200; 0: never)
  *   log stderr|syslog|both
  *   ready-file PATH       written once every listener is up
  *   status unix:PATH      where "vdri status" connects
@@ -35,6 +37,7 @@ void backd_config_init(struct backd_config *c)
 	c->threads = 4;
 	c->max_frame = WIRE_FRAME_DEFAULT_LIMIT;
 	c->max_inflight = 256;
+	c->shm_spin_us = VSHM_SPIN_DEFAULT_US;
 	c->use_stderr = 1;
 	c->sandbox = 1;
 }
@@ -200,6 +203,15 @@ int backd_config_directive(struct backd_config *c, const char *key, const char *
 			c->max_frame = (uint32_t)n;
 		else
 			c->max_inflight = (uint32_t)n;
+		return 0;
+	}
+	if (!strcmp(key, "shm-spin-us")) {
+		if (parse_num(val, 0, VSHM_SPIN_MAX_US, &n)) {
+			snprintf(err, errlen, "%s: '%s' is not a number from 0 to %u", key, val,
+				 VSHM_SPIN_MAX_US);
+			return -EINVAL;
+		}
+		c->shm_spin_us = (uint32_t)n;
 		return 0;
 	}
 	if (!strcmp(key, "log")) {

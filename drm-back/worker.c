@@ -8,6 +8,11 @@
  * A thread that finds frames on a connection copies them out, re-arms the
  * connection, queues all but the first and executes the first itself, so a
  * lone request costs no hand-off between threads.
+ *
+ * A shm connection (core/shm.h) is watched through its request bell (an
+ * eventfd, edge-triggered) and its liveness socket; between requests the
+ * thread that reads its ring busy-polls it for a while instead of going
+ * back to epoll, so a busy guest needs no bell (see ring_serve).
  */
 #include <errno.h>
 #include <poll.h>
@@ -37,6 +42,11 @@ int worker_send(struct wconn *c, const struct wire_hdr *h, const struct iovec *i
 {
 	int r;
 
+	/* the ring's producer end serializes senders itself; it stays mapped until the last ref */
+	if (c->shm)
+		return __atomic_load_n(&c->dead, __ATOMIC_ACQUIRE)
+			   ? -EPIPE
+			   : vshm_send(c->shm, h, iov, niov);
 	pthread_mutex_lock(&c->tx);
 	r = c->dead ? -EPIPE : fio_send(c->fd, h, iov, niov);
 	pthread_mutex_unlock(&c->tx);
@@ -292,6 +302,7 @@ static void conn_put(struct worker *w, struct wconn *c)
 	if (!last)
 		return;
 	iso_acct_count(w->acct, w->acct_slot, ISO_CTR_CONNS, -1);
+	vshm_destroy(c->shm);
 	close(c->fd);
 	fio_rx_fini(&c->rx);
 	free(c->handles);
@@ -323,7 +334,7 @@ static void conn_close(struct worker *w, struct wconn *c, const char *why)
 		pthread_mutex_unlock(&c->tx);
 		return;
 	}
-	c->dead = 1;
+	__atomic_store_n(&c->dead, 1, __ATOMIC_RELEASE);
 	for (pp = &w->conns; *pp; pp = &(*pp)->next)
 		if (*pp == c) {
 			*pp = c->next;
@@ -336,12 +347,18 @@ static void conn_close(struct worker *w, struct wconn *c, const char *why)
 	}
 	pthread_mutex_unlock(&w->lock);
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (c->shm)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, vshm_rx_fd(c->shm), NULL);
+	/* a sender waiting for room in the ring wakes up on this too */
 	shutdown(c->fd, SHUT_RDWR);
 	pthread_mutex_unlock(&c->tx);
 	blog(why ? LOG_W : LOG_I,
 	     "%s: connection closed%s%s (%llu requests, %llu ioctls, %llu refused)", c->desc,
 	     why ? ": " : "", why ? why : "", (unsigned long long)c->nreq,
 	     (unsigned long long)c->nioctl, (unsigned long long)c->nrefused);
+	if (c->shm)
+		blog(LOG_D, "%s: shm rings: %llu bells rung, %llu sleeps", c->desc,
+		     (unsigned long long)c->shm->bells, (unsigned long long)c->shm->sleeps);
 	ops_conn_gone(w, c);
 	if (c->serial_tag >= 0) {
 		int32_t tag = c->serial_tag;
@@ -406,7 +423,9 @@ static void job_run(struct worker *w, struct wjob *j)
 	if (resume)
 		c->paused = 0;
 	pthread_mutex_unlock(&w->lock);
-	if (resume)
+	if (resume && c->shm)
+		vshm_rx_kick(c->shm); /* whoever gets the bell reads the ring again */
+	else if (resume)
 		conn_arm(w, c, EPOLL_CTL_MOD);
 	conn_put(w, c);
 }
@@ -442,8 +461,8 @@ static void conn_readable(struct worker *w, struct wconn *c)
 		r = fio_recv(&c->rx, c->fd, &h);
 		if (r != 1)
 			break;
-		if (h->op == WIRE_OP_HELLO) {
-			why = "HELLO on an established connection";
+		if (h->op == WIRE_OP_HELLO || h->op == WIRE_OP_SHM_SETUP) {
+			why = "HELLO or SHM_SETUP on an established connection";
 			break;
 		}
 		j = job_from_frame(c, h);
@@ -482,6 +501,249 @@ static void conn_readable(struct worker *w, struct wconn *c)
 		job_run(w, first);
 }
 
+/* ---- shm connections ------------------------------------------------------ */
+
+/*
+ * epoll data of a shm connection: bit 62, bit 61 for its liveness socket
+ * (clear: its request bell), its serial.  A key, not a pointer: the bell is
+ * watched edge-triggered for the connection's whole life, so an event may
+ * still be on its way to a thread while another one closes the connection.
+ */
+#define CONN_KEY_BIT (1ull << 62)
+#define CONN_KEY_SOCK (1ull << 61)
+#define CONN_KEY(c, sock) (CONN_KEY_BIT | (sock) | (c)->serial)
+
+/* The live connection an event names, with a reference, or NULL. */
+static struct wconn *conn_by_key(struct worker *w, uint64_t key)
+{
+	struct wconn *c;
+
+	pthread_mutex_lock(&w->lock);
+	for (c = w->conns; c; c = c->next)
+		if (c->shm && c->serial == (uint32_t)key) {
+			c->refs++;
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+	return c;
+}
+
+static void conn_arm_sock(struct worker *w, struct wconn *c, int op)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT,
+				 .data.u64 = CONN_KEY(c, CONN_KEY_SOCK)};
+
+	if (epoll_ctl(w->epfd, op, c->fd, &ev))
+		blog(LOG_W, "%s: watching the liveness socket failed: %s", c->desc,
+		     strerror(errno));
+}
+
+/* Watch the bell and the socket, then have a thread look at the ring once. */
+static void conn_watch_shm(struct worker *w, struct wconn *c)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u64 = CONN_KEY(c, 0)};
+
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, vshm_rx_fd(c->shm), &ev))
+		blog(LOG_W, "%s: watching the request bell failed: %s", c->desc, strerror(errno));
+	conn_arm_sock(w, c, EPOLL_CTL_ADD);
+	vshm_rx_kick(c->shm);
+}
+
+/*
+ * One thread at a time reads the request ring (c->rx_state).  A bell, or
+ * a thread done with a request, tries to become the reader; if someone
+ * already is, it marks "look again" so the reader cannot let go of the
+ * ring with that request unseen.  1: we are the reader now.
+ */
+static int ring_enter(struct wconn *c)
+{
+	int st = __atomic_load_n(&c->rx_state, __ATOMIC_RELAXED);
+
+	while (st != 2) {
+		/*
+		 * acq_rel: entering, we see what the previous reader left in
+		 * c->rx (its release in ring_leave); marking 2, the reader's
+		 * failed exchange sees the ring bytes our bell announced.
+		 */
+		if (__atomic_compare_exchange_n(&c->rx_state, &st, st ? 2 : 1, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			return st == 0;
+	}
+	return 0;
+}
+
+/*
+ * The reader lets go.  With arm, it first tells the guest to ring the bell
+ * for what it posts from now on, and looks once more for what it posted
+ * before.  1: let go; 0: still the reader (there is more to read).
+ */
+static int ring_leave(struct wconn *c, int arm)
+{
+	int st = 1, r = arm ? vshm_rx_arm(c->shm) : 0;
+
+	if (r != 0) {
+		vshm_rx_disarm(c->shm);
+		return 0; /* bytes came (or the ring is bad: ring_take will say) */
+	}
+	/*
+	 * release: what we did with c->rx happens before the next reader's
+	 * acquire in ring_enter.  acquire on failure: a "look again" mark
+	 * carries the ring bytes its bell announced (see ring_enter).
+	 */
+	if (__atomic_compare_exchange_n(&c->rx_state, &st, 0, 0, __ATOMIC_RELEASE,
+					__ATOMIC_ACQUIRE))
+		return 1;
+	__atomic_store_n(&c->rx_state, 1, __ATOMIC_RELAXED);
+	if (arm)
+		vshm_rx_disarm(c->shm);
+	return 0;
+}
+
+/*
+ * The requests in the ring become jobs: the first is *first, the rest
+ * are queued.  0 ring empty, 1 paused (max-inflight), -1 close (*why).
+ */
+static int ring_take(struct worker *w, struct wconn *c, struct wjob **first, const char **why)
+{
+	const struct wire_hdr *h;
+	int r, pause;
+
+	pthread_mutex_lock(&w->lock);
+	pause = c->paused;
+	pthread_mutex_unlock(&w->lock);
+	while (!pause && (r = vshm_recv(c->shm, &c->rx, &h)) == 1) {
+		struct wjob *j;
+
+		if (h->op == WIRE_OP_HELLO || h->op == WIRE_OP_SHM_SETUP) {
+			*why = "HELLO or SHM_SETUP on an established connection";
+			return -1;
+		}
+		j = job_from_frame(c, h);
+		if (!j) {
+			*why = "out of memory";
+			return -1;
+		}
+		pthread_mutex_lock(&w->lock);
+		c->refs++;
+		c->nreq++;
+		pause = ++c->inflight >= w->max_inflight;
+		c->paused = pause;
+		pthread_mutex_unlock(&w->lock);
+		if (!*first)
+			*first = j;
+		else
+			jobs_push(w, j);
+	}
+	if (pause)
+		return 1;
+	if (r == -EAGAIN)
+		return 0;
+	*why = r == -EPROTO ? c->rx.why : r == -EPIPE ? vshm_why(c->shm) : strerror(-r);
+	return -1;
+}
+
+/* Busy-poll the ring for the next request, if few enough threads already do. */
+static int ring_spin(struct worker *w, struct wconn *c)
+{
+	int r = 0;
+
+	if (__atomic_add_fetch(&w->spinners, 1, __ATOMIC_RELAXED) <= w->max_spinners)
+		r = vshm_spin_rx(c->shm);
+	__atomic_sub_fetch(&w->spinners, 1, __ATOMIC_RELAXED);
+	return r;
+}
+
+/*
+ * The reader's loop.  It runs the first request it finds itself but lets
+ * go of the ring while it does (a request that blocks must not hold up the
+ * next: the guest rings the bell meanwhile and epoll hands it to another
+ * thread), and takes the ring back afterwards if nobody did.  With nothing
+ * to do it busy-polls for the next request, and only when that budget is
+ * spent lets go for good.
+ */
+static void ring_serve(struct worker *w, struct wconn *c)
+{
+	for (;;) {
+		struct wjob *first = NULL;
+		const char *why = NULL;
+		int r;
+
+		if (__atomic_load_n(&c->dead, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&c->rx_state, 0, __ATOMIC_RELEASE);
+			return;
+		}
+		r = ring_take(w, c, &first, &why);
+		while (r == 0 && first && !ring_leave(c, 1))
+			r = ring_take(w, c, &first, &why);
+		if (r < 0)
+			conn_close(w, c, why);
+		if (r != 0)
+			/* closed, or paused: job_run's resume rings the bell */
+			__atomic_store_n(&c->rx_state, 0, __ATOMIC_RELEASE);
+		if (first)
+			job_run(w, first);
+		if (r != 0 || (first && !ring_enter(c)))
+			return;
+		if (first) {
+			vshm_rx_disarm(c->shm); /* reading again: the guest need not ring */
+			continue;
+		}
+		if (ring_spin(w, c) == 0 && ring_leave(c, 1)) {
+			/* back to epoll: the next request rings (statistics only) */
+			__atomic_add_fetch(&c->shm->sleeps, 1, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+}
+
+/* epoll says: the request bell rang, or the liveness socket has news. */
+static void conn_shm_event(struct worker *w, uint64_t key)
+{
+	struct wconn *c = conn_by_key(w, key);
+	const char *why = NULL;
+	int r;
+
+	if (!c)
+		return;
+	if (key & CONN_KEY_SOCK) {
+		r = vshm_sock_check(c->fd, &why);
+		if (r)
+			conn_close(w, c, r == -EPIPE ? NULL : why); /* -EPIPE: the guest left */
+		else
+			conn_arm_sock(w, c, EPOLL_CTL_MOD);
+	} else {
+		vshm_rx_drain(c->shm);
+		if (ring_enter(c)) {
+			vshm_rx_disarm(c->shm);
+			ring_serve(w, c);
+		}
+	}
+	conn_put(w, c);
+}
+
+/* A HELLO asked for shm: its SHM_SETUP follows on the socket.  0 or -errno (logged). */
+static int conn_shm_setup(struct worker *w, struct wconn *c, const struct handoff *ho,
+			  struct vshm **out)
+{
+	struct wire_shm_setup st;
+	int fds[VSHM_NFDS], r;
+	const char *why = "shm needs a unix socket (descriptors travel with SCM_RIGHTS)";
+
+	r = ho->peer.kind == VT_UNIX ? 0 : -EPROTONOSUPPORT;
+	if (!r)
+		r = vshm_setup_recv(c->fd, VSHM_SETUP_TIMEOUT_MS, &st, fds, &why);
+	if (!r)
+		r = vshm_attach(out, &vshm_memfd, &st, fds, c->fd, &why);
+	if (r) {
+		blog(LOG_W, "%s: shm setup refused: %s", c->desc, why);
+		return r;
+	}
+	vshm_set_spin(*out, w->cfg->shm_spin_us);
+	/* until epoll watches the bell, a request must ring it (conn_watch_shm looks once too) */
+	vshm_rx_arm(*out);
+	return 0;
+}
+
 /* ---- HELLO and new connections ------------------------------------------ */
 
 static int attach_token(struct worker *w, struct wconn *c, uint64_t token, uint32_t *n)
@@ -516,6 +778,7 @@ static void conn_new(struct worker *w, struct handoff *ho)
 	const struct wire_hello *hello = (const struct wire_hello *)(hh + 1);
 	struct wire_hello_reply rep = {0};
 	struct wconn *c = calloc(1, sizeof(*c));
+	struct vshm *shm = NULL;
 	int64_t result = 0;
 
 	if (!c || fio_rx_init(&c->rx, w->cfg->max_frame, 1)) {
@@ -532,25 +795,36 @@ static void conn_new(struct worker *w, struct handoff *ho)
 	c->pid = hello->pid;
 	pthread_mutex_init(&c->tx, NULL);
 	snprintf(c->desc, sizeof(c->desc), "pid %u via %s", hello->pid, ho->peer.desc);
-	if (hello->session)
+	/* first: a failed setup must not have taken a fork token's handles */
+	if (hello->features & WIRE_FEAT_SHM)
+		result = conn_shm_setup(w, c, ho, &shm);
+	if (!result && hello->session)
 		result = attach_token(w, c, hello->attach_token, &rep.attached);
 	rep.version = WIRE_VERSION;
 	rep.max_frame = w->cfg->max_frame;
-	rep.features = WIRE_FEAT_ALL & hello->features;
+	rep.features = (WIRE_FEAT_ALL & hello->features) | (shm ? WIRE_FEAT_SHM : 0);
 	rep.session = w->session;
-	worker_reply(c, hh, result, &rep, sizeof(rep));
+	worker_reply(c, hh, result, &rep, sizeof(rep)); /* on the socket: c->shm is not set yet */
 	if (result) {
-		blog(LOG_W, "%s: attach refused: bad fork token", c->desc);
+		if (result == -EACCES)
+			blog(LOG_W, "%s: attach refused: bad fork token", c->desc);
+		vshm_destroy(shm);
 		conn_put(w, c);
 		return;
 	}
+	c->shm = shm;
 	pthread_mutex_lock(&w->lock);
+	c->serial = ++w->next_conn_serial;
 	c->next = w->conns;
 	w->conns = c;
 	pthread_mutex_unlock(&w->lock);
-	blog(LOG_I, "%s: connected%s (%u handles attached)", c->desc,
-	     hello->session ? ", attached to session" : "", rep.attached);
-	conn_arm(w, c, EPOLL_CTL_ADD);
+	blog(LOG_I, "%s: connected%s%s (%u handles attached)", c->desc,
+	     hello->session ? ", attached to session" : "", shm ? ", over shm rings" : "",
+	     rep.attached);
+	if (shm)
+		conn_watch_shm(w, c);
+	else
+		conn_arm(w, c, EPOLL_CTL_ADD);
 }
 
 static void ctl_readable(struct worker *w)
@@ -648,6 +922,10 @@ static void *worker_thread(void *arg)
 			file_event(w, ev.data.u64);
 			continue;
 		}
+		if (ev.data.u64 & CONN_KEY_BIT) {
+			conn_shm_event(w, ev.data.u64);
+			continue;
+		}
 		switch (((struct wtag *)ev.data.ptr)->kind) {
 		case WT_CONN:
 			conn_readable(w, (struct wconn *)ev.data.ptr);
@@ -685,6 +963,12 @@ static void worker_setup(struct worker *w, const struct backd_config *cfg, int c
 	w->res = iso_res_new(acct, acct_slot, g->flink);
 	w->ctl_fd = ctl_fd;
 	w->next_map = 1;
+	{
+		/* spinning threads: one CPU stays for the guest, one thread for epoll */
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+		w->max_spinners = cfg->threads - 1 < cpus - 1 ? cfg->threads - 1 : (int)cpus - 1;
+	}
 	pthread_mutex_init(&w->lock, NULL);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->jobs_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -28,8 +28,17 @@ struct wtag {
 
 struct wconn {
 	struct wtag tag;
-	int fd;
+	int fd; /* the stream; for shm, the liveness socket */
 	struct fio_rx rx;
+	/*
+	 * shm: frames go through these rings, and epoll names the connection
+	 * by serial (CONN_KEY in worker.c).  rx_state says who reads the
+	 * request ring: 0 nobody, 1 one thread, 2 one thread, which must look
+	 * again before it lets go (a bell rang meanwhile).
+	 */
+	struct vshm *shm;
+	uint32_t serial;
+	int rx_state;
 	pthread_mutex_t tx;
 	int refs; /* worker list + running jobs (worker.lock) */
 	int dead; /* closed: jobs finish, replies are dropped */
@@ -116,6 +125,9 @@ struct worker {
 	struct iso_res *res;	       /* the guest's buffer objects */
 	uint32_t nopen;		       /* open files (worker.lock) */
 	uint32_t max_inflight;	       /* per connection: the daemon's or the guest's */
+	uint32_t next_conn_serial;     /* names shm connections in epoll (worker.lock) */
+	int spinners;		       /* threads busy-polling a shm ring now (atomic) */
+	int max_spinners;	       /* leave a thread for epoll and one CPU for the guest */
 };
 
 /* A file's name in the buffer book: its serial and handle. */

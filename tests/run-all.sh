@@ -2,8 +2,8 @@
 # All test tiers that run on a machine without a GPU (what `make test` runs):
 #   release   unit + integration tests (real host device files, real daemon)
 #   asan      the same built with AddressSanitizer + UBSan
-#   valgrind  unit tests under memcheck, and the fault tests with vdri-backd
-#             itself under memcheck
+#   valgrind  unit tests under memcheck, and the fault and shm tests with
+#             vdri-backd itself under memcheck
 #   fuzz      each libFuzzer target for FUZZ_SECONDS (default 10)
 #   static    cppcheck, clang-format, and a table entry with a wrong UAPI type must not build;
 #             the VM launch configurations checked by xl's and libvirt's parsers
@@ -57,7 +57,10 @@ for t in $tiers; do
 		VDRI_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --trace-children=no" \
 			one valgrind-unit tests/run-tests.sh build/release unit
 		VDRI_BACKD_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=no" \
-			one valgrind-backd build/release/tests/integration/test_faults ;;
+			one valgrind-backd build/release/tests/integration/test_faults
+		# the shm rings with the daemon's spinning and sleeping under memcheck
+		VDRI_BACKD_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=no" \
+			one valgrind-backd-shm build/release/tests/integration/test_shm ;;
 	fuzz)
 		if ! command -v clang >/dev/null; then echo "clang missing: fuzz tier skipped"; S=$((S + 1)); continue; fi
 		one fuzz tests/fuzz/run.sh "${FUZZ_SECONDS:-10}" ;;

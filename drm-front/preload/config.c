@@ -10,6 +10,10 @@
  *                    CR LF, stripped); VDRI_TOKEN wins when both are set
  *   VDRI_LOG         1: diagnostics on stderr
  *   VDRI_TIMEOUT_MS  connect timeout (default 3000)
+ *   VDRI_SHM_RING    shm: bytes per ring, a power of two from 64K to 64M
+ *                    (suffix K or M; default 1M)
+ *   VDRI_SHM_SPIN_US shm: most µs to busy-poll for a reply before sleeping
+ *                    (0..10000, default 200; 0: sleep at once)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,6 +110,27 @@ static int load_token(char *err, size_t errlen)
 	return r;
 }
 
+/* A size with an optional K or M suffix; def when unset or bad. */
+static uint32_t env_size(const char *name, uint32_t def, uint32_t max)
+{
+	const char *v = getenv(name);
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return def;
+	n = strtoull(v, &end, 10);
+	if (*end == 'K' || *end == 'k')
+		n <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		n <<= 20, end++;
+	if (*end || n > max) {
+		front_log("%s=%s: not a number up to %u; using %u", name, v, max, def);
+		return def;
+	}
+	return (uint32_t)n;
+}
+
 void front_config_load(void)
 {
 	const char *addr = getenv("VDRI_ADDR"), *paths = getenv("VDRI_PATHS");
@@ -117,6 +142,8 @@ void front_config_load(void)
 	fcfg.timeout_ms = tmo ? atoi(tmo) : 3000;
 	if (fcfg.timeout_ms <= 0)
 		fcfg.timeout_ms = 3000;
+	fcfg.shm_ring = env_size("VDRI_SHM_RING", VSHM_RING_DEFAULT, VSHM_RING_MAX);
+	fcfg.shm_spin_us = env_size("VDRI_SHM_SPIN_US", VSHM_SPIN_DEFAULT_US, VSHM_SPIN_MAX_US);
 	snprintf(fcfg.addr_uri, sizeof(fcfg.addr_uri), "%s",
 		 addr && *addr ? addr : "unix:/run/vdri.sock");
 	if (vt_parse(fcfg.addr_uri, &fcfg.addr, err, sizeof(err))) {

@@ -6,6 +6,11 @@
  * lost connection fails every request with EIO at once and marks every
  * file dead), reconnection on the next open, and fork (the child attaches
  * to the session with a fork token).
+ *
+ * Over shm: (VDRI_ADDR=shm:PATH) the frames go through shared-memory rings
+ * (core/shm.h) set up right after connecting; the socket then only tells
+ * whether the backend is alive.  The reader busy-polls for its reply
+ * before it sleeps; the rest of this file does not change.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,8 +46,20 @@ const void *reply_body(const struct wire_hdr *r, uint32_t *len)
 
 /* ---- lifetime ------------------------------------------------------------- */
 
+/* The shm region's and bells' descriptors are the library's, not the guest's. */
+static void conn_shm_mark(struct fconn *c, int on)
+{
+	if (!c->shm)
+		return;
+	front_private_mark(c->shm->reg.fd, on);
+	for (int i = 0; i < VSHM_BELL_COUNT; i++)
+		front_private_mark(c->shm->reg.bell[i], on);
+}
+
 static void conn_free(struct fconn *c)
 {
+	conn_shm_mark(c, 0);
+	vshm_destroy(c->shm);
 	if (c->fd >= 0) {
 		front_private_mark(c->fd, 0);
 		real.close(c->fd);
@@ -97,7 +114,8 @@ static void conn_fail_locked(struct fconn *c, const char *why)
 	c->waiters = NULL;
 	rfile_conn_died_locked(c);
 	bg_bump_locked(c);
-	/* Wake a thread blocked in poll on the socket so it sees the end too. */
+	/* Wake a thread blocked in poll on the socket so it sees the end too
+	 * (over shm too: every sleep there watches the socket). */
 	shutdown(c->fd, SHUT_RDWR);
 }
 
@@ -143,6 +161,37 @@ static void on_reply(struct fconn *c, const struct wire_hdr *h)
 	free(copy); /* unknown id: a request of an image replaced by exec */
 }
 
+/* Wait until the connection has bytes to read: 0, or -errno when it is over. */
+static int role_wait(struct fconn *c)
+{
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
+	int r;
+
+	if (c->shm) {
+		r = vshm_wait(c->shm); /* spin, then sleep on the bell and the socket */
+		return r < 0 ? r : 0;
+	}
+	if (real.poll(&p, 1, -1) < 0 && errno != EINTR)
+		return -errno;
+	return 0;
+}
+
+static int role_recv(struct fconn *c, const struct wire_hdr **h)
+{
+	return c->shm ? vshm_recv(c->shm, &c->rx, h) : fio_recv(&c->rx, c->fd, h);
+}
+
+static const char *role_why(struct fconn *c, int r)
+{
+	if (r == 0)
+		return "closed by the backend";
+	if (r == -EPROTO)
+		return c->rx.why ? c->rx.why : c->shm ? vshm_why(c->shm) : "protocol error";
+	if (c->shm && vshm_why(c->shm))
+		return vshm_why(c->shm);
+	return strerror(-r);
+}
+
 /*
  * Read and dispatch the frames that are there (block: wait for at least
  * one).  Returns the number dispatched, or -errno when the connection is
@@ -151,40 +200,33 @@ static void on_reply(struct fconn *c, const struct wire_hdr *h)
 static int role_read(struct fconn *c, int block, const char **why)
 {
 	const struct wire_hdr *h;
-	int n = 0, r;
+	int n = 0, r = 0;
 
 	/* A requester has just sent: wait first rather than read EAGAIN. */
-	if (block && !fio_rx_has_frame(&c->rx)) {
-		struct pollfd p = {.fd = c->fd, .events = POLLIN};
-
-		real.poll(&p, 1, -1);
-	}
-	for (;;) {
-		r = fio_recv(&c->rx, c->fd, &h);
+	if (block && !fio_rx_has_frame(&c->rx))
+		r = role_wait(c);
+	while (r == 0) {
+		r = role_recv(c, &h);
 		if (r == 1) {
 			if (h->flags & WIRE_F_EVENT)
 				on_event(c, h);
 			else
 				on_reply(c, h);
 			n++;
-			/* Nothing more buffered: do not spend a read on EAGAIN. */
-			if (!fio_rx_has_frame(&c->rx))
+			/* Nothing more buffered: no read for EAGAIN (a ring's costs none). */
+			if (!c->shm && !fio_rx_has_frame(&c->rx))
 				return n;
-			continue;
-		}
-		if (r == -EAGAIN || r == -EINTR) {
-			struct pollfd p = {.fd = c->fd, .events = POLLIN};
-
+			r = 0;
+		} else if (r == -EAGAIN || r == -EINTR) {
 			if (n || !block)
 				return n;
-			if (real.poll(&p, 1, -1) < 0 && errno != EINTR)
-				r = -errno;
-			else
-				continue;
+			r = role_wait(c);
+		} else {
+			break; /* 0 is the end of the stream here */
 		}
-		*why = r == 0 ? "closed by the backend" : r == -EPROTO ? c->rx.why : strerror(-r);
-		return r < 0 ? r : -ECONNRESET;
 	}
+	*why = role_why(c, r);
+	return r < 0 ? r : -ECONNRESET;
 }
 
 /* Give the role up; caller holds front_lock.  One waiter may take it next. */
@@ -217,6 +259,35 @@ static void bg_wait(struct fconn *c)
 	pthread_mutex_lock(&front_lock);
 }
 
+/*
+ * The background reader over shm: no spinning (an idle guest costs no
+ * CPU), the ring announced as asleep, then one poll on the bell, the
+ * liveness socket and the kick eventfd.
+ */
+static int bg_read_shm(struct fconn *c, const char **why)
+{
+	struct pollfd p[3];
+	uint64_t v;
+	int r = vshm_rx_arm(c->shm);
+
+	if (r == 0) {
+		vshm_pollfds(c->shm, p);
+		p[2] = (struct pollfd){.fd = c->kick_fd, .events = POLLIN};
+		if (real.poll(p, 3, -1) < 0)
+			p[0].revents = p[1].revents = p[2].revents = 0;
+		r = vshm_polled(c->shm, p);
+		if (p[2].revents && syscall(SYS_read, c->kick_fd, &v, sizeof(v)) < 0)
+			v = 0;
+	} else {
+		vshm_rx_disarm(c->shm);
+	}
+	if (r < 0) {
+		*why = role_why(c, r);
+		return r;
+	}
+	return role_read(c, 0, why);
+}
+
 static void *bg_main(void *arg)
 {
 	struct fconn *c = arg;
@@ -239,9 +310,11 @@ static void *bg_main(void *arg)
 		c->role = ROLE_BG;
 		c->kicked = 0;
 		pthread_mutex_unlock(&front_lock);
-		if (real.poll(p, 2, -1) > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (c->shm)
+			r = bg_read_shm(c, &why);
+		else if (real.poll(p, 2, -1) > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			r = role_read(c, 0, &why);
-		if (p[1].revents && syscall(SYS_read, c->kick_fd, &v, sizeof(v)) < 0)
+		if (!c->shm && p[1].revents && syscall(SYS_read, c->kick_fd, &v, sizeof(v)) < 0)
 			v = 0;
 		pthread_mutex_lock(&front_lock);
 		role_release_locked(c, r, why);
@@ -324,7 +397,7 @@ static int conn_hello(struct fconn *c, uint64_t session, uint64_t token)
 	struct wire_hello hl = {.magic = vdri_le32(WIRE_MAGIC),
 				.version_min = WIRE_VERSION,
 				.version_max = WIRE_VERSION,
-				.features = WIRE_FEAT_ALL,
+				.features = WIRE_FEAT_ALL | (c->shm ? WIRE_FEAT_SHM : 0),
 				.session = session,
 				.attach_token = token,
 				.pid = (uint32_t)getpid(),
@@ -341,6 +414,9 @@ static int conn_hello(struct fconn *c, uint64_t session, uint64_t token)
 
 	wire_hdr_init(&hdr, WIRE_OP_HELLO, 0, 1, 0, (uint32_t)(sizeof(hl) + nlen + fcfg.token_len));
 	r = fio_send(c->fd, &hdr, iov, 3);
+	/* the rings' descriptors right behind it: the worker answers both at once */
+	if (!r && c->shm)
+		r = vshm_offer(c->shm, c->fd, 1);
 	if (r)
 		return r;
 	if (fio_rx_init(&rx, WIRE_FRAME_MIN_LIMIT, 0))
@@ -353,6 +429,8 @@ static int conn_hello(struct fconn *c, uint64_t session, uint64_t token)
 
 		rep = reply_body(h, &blen);
 		r = res < 0 ? (int)res : blen < sizeof(*rep) ? -EPROTO : 0;
+		if (!r && c->shm && !(rep->features & WIRE_FEAT_SHM))
+			r = -EPROTO; /* it cannot have read the frames that follow as ours */
 		if (!r) {
 			c->session = rep->session;
 			c->max_frame = rep->max_frame;
@@ -363,6 +441,22 @@ static int conn_hello(struct fconn *c, uint64_t session, uint64_t token)
 	}
 	fio_rx_fini(&rx);
 	return r;
+}
+
+/* shm: the rings, their descriptors moved out of the guest's range (kept across exec). */
+static int conn_shm_create(struct fconn *c)
+{
+	struct vshm_region *reg;
+	int r = vshm_create(&c->shm, &vshm_memfd, fcfg.shm_ring, c->fd);
+
+	if (r)
+		return r;
+	reg = &c->shm->reg;
+	reg->fd = fd_to_private(reg->fd, 0);
+	for (int i = 0; i < VSHM_BELL_COUNT; i++)
+		reg->bell[i] = fd_to_private(reg->bell[i], 0);
+	vshm_set_spin(c->shm, fcfg.shm_spin_us);
+	return 0;
 }
 
 static struct fconn *conn_new(uint64_t session, uint64_t token, int *err)
@@ -385,7 +479,9 @@ static struct fconn *conn_new(uint64_t session, uint64_t token, int *err)
 	c->refs = 1;
 	c->next_id = 1;
 	pthread_mutex_init(&c->tx, NULL);
-	*err = conn_hello(c, session, token);
+	*err = fcfg.addr.kind == VT_SHM ? conn_shm_create(c) : 0;
+	if (!*err)
+		*err = conn_hello(c, session, token);
 	if (!*err)
 		*err = conn_setup_io(c);
 	if (*err) {
@@ -396,12 +492,23 @@ static struct fconn *conn_new(uint64_t session, uint64_t token, int *err)
 	return c;
 }
 
-struct fconn *conn_adopt(int fd, uint64_t session, uint32_t max_frame)
+struct fconn *conn_adopt(int fd, uint64_t session, uint32_t max_frame, int *shm_fds,
+			 uint32_t ring_size)
 {
 	struct fconn *c = calloc(1, sizeof(*c));
+	const char *why = NULL;
 
 	if (!c)
 		return NULL;
+	if (shm_fds && vshm_adopt(&c->shm, &vshm_memfd, shm_fds, ring_size, fd, &why)) {
+		front_log("after exec: shm rings not adopted: %s", why);
+		free(c);
+		return NULL;
+	}
+	if (c->shm) {
+		conn_shm_mark(c, 1);
+		vshm_set_spin(c->shm, fcfg.shm_spin_us);
+	}
 	c->fd = fd;
 	c->refs = 1;
 	c->session = session;
@@ -425,6 +532,16 @@ struct fconn *conn_adopt(int fd, uint64_t session, uint32_t max_frame)
 int front_conn_fd(void)
 {
 	return cur ? cur->fd : -1;
+}
+
+int front_conn_shm(int *fds, uint32_t *ring_size)
+{
+	if (!cur || !cur->shm)
+		return 0;
+	fds[0] = cur->shm->reg.fd;
+	memcpy(fds + 1, cur->shm->reg.bell, sizeof(cur->shm->reg.bell));
+	*ring_size = cur->shm->ring_size;
+	return 1;
 }
 
 uint32_t front_conn_max_frame(void)
@@ -548,12 +665,16 @@ int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct io
 	c->waiters = &w;
 	pthread_mutex_unlock(&front_lock);
 	wire_hdr_init(&h, op, 0, w.id, handle, (uint32_t)len);
-	pthread_mutex_lock(&c->tx);
-	r = fio_send(c->fd, &h, iov, niov);
-	pthread_mutex_unlock(&c->tx);
+	if (c->shm) {
+		r = vshm_send(c->shm, &h, iov, niov); /* claims the ring's producer end itself */
+	} else {
+		pthread_mutex_lock(&c->tx);
+		r = fio_send(c->fd, &h, iov, niov);
+		pthread_mutex_unlock(&c->tx);
+	}
 	if (r) {
 		pthread_mutex_lock(&front_lock);
-		conn_fail_locked(c, strerror(-r));
+		conn_fail_locked(c, c->shm && vshm_why(c->shm) ? vshm_why(c->shm) : strerror(-r));
 		pthread_mutex_unlock(&front_lock);
 	}
 	wait_reply(c, &w);
@@ -608,6 +729,10 @@ void conn_after_fork_child(uint64_t token, int had_conn)
 	front_private_mark(old->fd, 0);
 	real.close(old->fd);
 	old->fd = -1;
+	/* The parent's rings: not mapped here (MADV_DONTFORK), never to be used by us. */
+	conn_shm_mark(old, 0);
+	vshm_forget(old->shm);
+	old->shm = NULL;
 	old->waiters = NULL;
 	if (had_conn && token && !old->dead)
 		c = conn_new(old->session, token, &err);

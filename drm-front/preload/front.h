@@ -30,6 +30,7 @@
 #include "core/drm/drm_props.h"
 #include "vdri/classes.h"
 #include "vdri/frame_io.h"
+#include "vdri/shm.h"
 #include "vdri/transport.h"
 #include "vdri/wire.h"
 
@@ -64,8 +65,10 @@ struct front_config {
 	char name[WIRE_NAME_MAX + 1];
 	uint8_t token[256]; /* VDRI_TOKEN / VDRI_TOKEN_FILE: sent in HELLO after the name */
 	uint16_t token_len;
-	int log;	/* VDRI_LOG=1: diagnostics on stderr */
-	int timeout_ms; /* connect timeout */
+	int log;	      /* VDRI_LOG=1: diagnostics on stderr */
+	int timeout_ms;	      /* connect timeout */
+	uint32_t shm_ring;    /* shm: bytes per ring (VDRI_SHM_RING) */
+	uint32_t shm_spin_us; /* shm: most µs to busy-poll for a reply (VDRI_SHM_SPIN_US) */
 };
 extern struct front_config fcfg;
 
@@ -89,7 +92,8 @@ struct rfile {
 };
 
 struct fconn {
-	int fd;
+	int fd;		  /* the stream; for shm, the liveness socket */
+	struct vshm *shm; /* shm: frames go through its rings (fd carries nothing more) */
 	int dead;
 	int refs; /* the process's current-connection ref + rfiles + requests */
 	uint64_t session;
@@ -154,13 +158,19 @@ int64_t conn_call(struct fconn *c, uint16_t op, uint32_t handle, const struct io
 const void *reply_body(const struct wire_hdr *r, uint32_t *len);
 void conn_after_fork_child(uint64_t token, int had_conn);
 uint64_t conn_fork_token(void);
-/* Adopt a connection fd inherited across exec. */
-struct fconn *conn_adopt(int fd, uint64_t session, uint32_t max_frame);
+/*
+ * Adopt a connection fd inherited across exec; shm_fds (NULL for a stream):
+ * the region and bells of its rings of ring_size bytes.
+ */
+struct fconn *conn_adopt(int fd, uint64_t session, uint32_t max_frame, int *shm_fds,
+			 uint32_t ring_size);
 void conn_start_reader(struct fconn *c);
 void conn_child_start(void);
 /* front_lock held: a thread waits for readiness; have events read. */
 void conn_want_events_locked(void);
 int front_conn_fd(void);
+/* The live connection's shm descriptors (region, bells): 1 and fds[VSHM_NFDS], or 0. */
+int front_conn_shm(int *fds, uint32_t *ring_size);
 uint64_t front_conn_session(void);
 uint32_t front_conn_max_frame(void);
 

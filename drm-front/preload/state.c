@@ -7,9 +7,11 @@
  * number in VDRI_STATE_FD, which exec passes on in the environment) records
  * which fds are forwarded, their handles, and the connection; the new
  * image's constructor reads it back.  The memfd is rewritten on every
- * change of the table.  A process started with posix_spawn/vfork (no fork
- * handlers ran) finds another pid in the state: it must not read from its
- * parent's connection, so its inherited forwarded fds are marked dead.
+ * change of the table.  A shm connection's region and bells survive the
+ * same way and are mapped again (conn_adopt).  A process started with
+ * posix_spawn/vfork (no fork handlers ran) finds another pid in the state:
+ * it must not read from its parent's connection (nor its rings), so its
+ * inherited forwarded fds are marked dead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,13 +85,18 @@ void state_save(void)
 {
 	static char text[STATE_MAX];
 	struct state_buf b = {text, 0, sizeof(text)};
-	int fd;
+	int fd, shm[VSHM_NFDS];
+	uint32_t ring;
 
 	pthread_mutex_lock(&front_lock);
 	fd = front_conn_fd() >= 0 ? state_open() : -1;
 	if (fd >= 0) {
-		sb_printf(&b, "vdri-state 1 %d\nconn %d %llx %u\n", (int)getpid(), front_conn_fd(),
+		sb_printf(&b, "vdri-state 1 %d\nconn %d %llx %u", (int)getpid(), front_conn_fd(),
 			  (unsigned long long)front_conn_session(), front_conn_max_frame());
+		if (front_conn_shm(shm, &ring))
+			sb_printf(&b, " shm %u %d %d %d %d %d", ring, shm[0], shm[1], shm[2],
+				  shm[3], shm[4]);
+		sb_printf(&b, "\n");
 		rfile_foreach_locked(save_one, &b);
 		if (b.len < b.cap) {
 			syscall(SYS_pwrite64, fd, text, b.len, 0);
@@ -172,18 +179,22 @@ void state_restore(void)
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char cls[64], path[256];
 		unsigned long long session;
-		unsigned max_frame = WIRE_FRAME_DEFAULT_LIMIT;
-		int lfd, status;
+		unsigned max_frame = WIRE_FRAME_DEFAULT_LIMIT, ring = 0;
+		int lfd, status, shm[VSHM_NFDS], k;
 		unsigned handle;
 
-		if (sscanf(line, "conn %d %llx %u", &lfd, &session, &max_frame) >= 2) {
+		k = sscanf(line, "conn %d %llx %u shm %u %d %d %d %d %d", &lfd, &session,
+			   &max_frame, &ring, &shm[0], &shm[1], &shm[2], &shm[3], &shm[4]);
+		if (k >= 2) {
 			if (same && lfd >= 0) {
-				c = conn_adopt(lfd, session, max_frame);
+				c = conn_adopt(lfd, session, max_frame, k == 9 ? shm : NULL, ring);
 				front_private_mark(lfd, 1);
 				if (c)
 					conn_start_reader(c);
 			} else if (lfd >= 0) {
 				real.close(lfd); /* the parent's connection, not ours */
+				for (int i = 0; k == 9 && i < VSHM_NFDS; i++)
+					real.close(shm[i]);
 			}
 		} else if (sscanf(line, "file %d %u %d %63s %255s", &lfd, &handle, &status, cls,
 				  path) == 5 &&

@@ -57,10 +57,10 @@ void h_backd_start(struct backd *b, const char *uri, const char *const *exports,
 	snprintf(b->dir, sizeof(b->dir), "/tmp/vdri-t-XXXXXX");
 	if (!mkdtemp(b->dir))
 		FAILF("mkdtemp: %s", strerror(errno));
-	if (uri)
+	if (uri && strchr(uri, ':'))
 		snprintf(b->uri, sizeof(b->uri), "%s", uri);
-	else
-		snprintf(b->uri, sizeof(b->uri), "unix:%s/sock", b->dir);
+	else /* NULL, or only a scheme ("shm"): a socket in the temp dir */
+		snprintf(b->uri, sizeof(b->uri), "%s:%s/sock", uri ? uri : "unix", b->dir);
 	snprintf(b->log, sizeof(b->log), "%s/log", b->dir);
 	snprintf(ready, sizeof(ready), "%s/ready", b->dir);
 	snprintf(exe, sizeof(exe), "%s/bin/vdri-backd", h_build_dir());
@@ -403,11 +403,12 @@ int h_proc_wait(struct h_proc *p, int timeout_s)
 int h_connect_raw(const struct backd *b)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	const char *path = strchr(b->uri, ':') + 1;
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
-	if (strncmp(b->uri, "unix:", 5) != 0)
-		FAILF("raw connections need a unix: backend");
-	snprintf(a.sun_path, sizeof(a.sun_path), "%s", b->uri + 5);
+	if (strncmp(b->uri, "unix:", 5) != 0 && strncmp(b->uri, "shm:", 4) != 0)
+		FAILF("raw connections need a unix: or shm: backend");
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)))
 		FAILF("connect %s: %s", b->uri, strerror(errno));
 	return fd;

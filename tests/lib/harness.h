@@ -21,7 +21,8 @@ struct backd {
 /* The build directory (build/VARIANT) this test binary belongs to. */
 const char *h_build_dir(void);
 /*
- * Start vdri-backd listening on uri (NULL: a unix socket in a temp dir),
+ * Start vdri-backd listening on uri (NULL: a unix socket in a temp dir; a
+ * scheme alone, e.g. "shm": that kind of socket in the temp dir),
  * exporting the given NULL-terminated globs, plus extra arguments.  Waits
  * until it is ready.  Fails the test on error.
  */
@@ -60,7 +61,7 @@ int h_proc_line(struct h_proc *p, char *line, size_t len, int timeout_s);
 /* Wait for exit within timeout_s; returns the exit status or -1. */
 int h_proc_wait(struct h_proc *p, int timeout_s);
 
-/* Connect raw to a unix URI; returns the fd. */
+/* Connect raw to a unix: or shm: URI (the socket); returns the fd. */
 int h_connect_raw(const struct backd *b);
 /* Send a valid HELLO on a raw connection and read the reply; 0 or -errno. */
 int h_raw_hello(int fd);

@@ -269,6 +269,50 @@ TEST(push_next)
 	fio_rx_fini(&rx);
 }
 
+/* Receiving by copying (the shm ring): room is only made after the header is checked. */
+TEST(reserve_produced)
+{
+	static uint8_t buf[8192];
+	const struct wire_hdr *f;
+	struct fio_rx rx;
+	uint32_t n, room, off = 0;
+	uint8_t *dst;
+
+	CHECK_OK(fio_rx_init(&rx, LIMIT, 1));
+	n = make_frame(buf, WIRE_OP_WRITE, 0, 5, 3000);
+	n += make_frame(buf + n, WIRE_OP_WRITE, 0, 6, 10);
+	/* in pieces of at most 7 bytes, as a ring with little in it would give them */
+	while (off < n) {
+		uint32_t k;
+
+		CHECK_EQ(fio_rx_reserve(&rx, &dst, &room), 0);
+		CHECK(room > 0);
+		k = n - off < 7 ? n - off : 7;
+		k = k < room ? k : room;
+		memcpy(dst, buf + off, k);
+		fio_rx_produced(&rx, k);
+		off += k;
+		if (fio_rx_next(&rx, &f) == 1)
+			check_frame(f, WIRE_OP_WRITE, f->id, f->id == 5 ? 3000 : 10);
+	}
+	/* a whole frame buffered: take it first */
+	n = make_frame(buf, WIRE_OP_WRITE, 0, 7, 8);
+	CHECK_EQ(fio_rx_reserve(&rx, &dst, &room), 0);
+	memcpy(dst, buf, n);
+	fio_rx_produced(&rx, n);
+	CHECK_EQ(fio_rx_reserve(&rx, &dst, &room), -EEXIST);
+	CHECK_EQ(fio_rx_next(&rx, &f), 1);
+	/* a header over the limit is refused before any room is made for its body */
+	make_frame(buf, WIRE_OP_WRITE, 0, 8, 1);
+	((struct wire_hdr *)(void *)buf)->len = LIMIT + 1;
+	CHECK_EQ(fio_rx_reserve(&rx, &dst, &room), 0);
+	memcpy(dst, buf, WIRE_HDR_SIZE);
+	fio_rx_produced(&rx, WIRE_HDR_SIZE);
+	CHECK_EQ(fio_rx_reserve(&rx, &dst, &room), -EPROTO);
+	CHECK(rx.cap < 2 * LIMIT);
+	fio_rx_fini(&rx);
+}
+
 TEST(push_limit)
 {
 	static uint8_t junk[LIMIT];

@@ -69,6 +69,10 @@ TEST(parse_good)
 	a = parse_ok("serial:/dev/virtio-ports/vdri");
 	CHECK_EQ(a.kind, VT_SERIAL);
 	CHECK_STREQ(a.path, "/dev/virtio-ports/vdri");
+	a = parse_ok("shm:/run/vdri.sock");
+	CHECK_EQ(a.kind, VT_SHM);
+	CHECK_STREQ(a.path, "/run/vdri.sock");
+	CHECK_STREQ(parse_ok("shm:@vdri").path, "@vdri");
 }
 
 TEST(format_round_trip)
@@ -82,6 +86,8 @@ TEST(format_round_trip)
 	round_trip("vsock:any:9", "vsock:any:9");
 	round_trip("vsock:host:9", "vsock:2:9");
 	round_trip("serial:/dev/ttyS1", "serial:/dev/ttyS1");
+	round_trip("shm:/run/vdri.sock", "shm:/run/vdri.sock");
+	round_trip("shm:@vdri", "shm:@vdri");
 }
 
 /* Refused with exactly this message (or, with a trailing '*', this prefix). */
@@ -102,11 +108,13 @@ TEST(parse_bad_scheme_unix_serial)
 	char long_uri[400];
 
 	parse_bad("", "empty transport address");
-	parse_bad("foo", "unknown transport in 'foo' (want unix:, tcp:, vsock: or serial:)");
+	parse_bad("foo", "unknown transport in 'foo' (want unix:, tcp:, vsock:, serial: or shm:)");
 	parse_bad("udp:1.2.3.4:5", "unknown transport in 'udp:1.2.3.4:5'*");
 	parse_bad("UNIX:/x", "unknown transport in 'UNIX:/x'*");
 	parse_bad("unix:", "unix: path missing in 'unix:'");
 	parse_bad("unix:@", "unix: abstract name missing in 'unix:@'");
+	parse_bad("shm:", "shm: path missing in 'shm:'");
+	parse_bad("shm:@", "shm: abstract name missing in 'shm:@'");
 	snprintf(long_uri, sizeof(long_uri), "unix:/%0107d", 0);
 	parse_bad(long_uri, "unix: path too long in '*");
 	CHECK(strstr(long_uri, "unix:/000") == long_uri);

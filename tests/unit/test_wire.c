@@ -161,11 +161,13 @@ TEST(op_table)
 	CHECK_EQ(wire_op_min_payload(WIRE_OP_PAGES_READ), sizeof(struct wire_pages));
 	CHECK_EQ(wire_op_min_payload(WIRE_OP_PAGES_WRITE), 16);
 	CHECK_EQ(wire_op_min_payload(WIRE_OP_PING), 0);
+	CHECK_EQ(wire_op_min_payload(WIRE_OP_SHM_SETUP), sizeof(struct wire_shm_setup));
 	CHECK_EQ(wire_op_min_payload(WIRE_OP_INVALID), -1);
 	CHECK_EQ(wire_op_min_payload(WIRE_OP_COUNT), -1);
 	CHECK_EQ(wire_op_min_payload(0xffff), -1);
 	CHECK_STREQ(wire_op_name(WIRE_OP_IOCTL), "IOCTL");
 	CHECK_STREQ(wire_op_name(WIRE_OP_PAGES_WRITE), "PAGES_WRITE");
+	CHECK_STREQ(wire_op_name(WIRE_OP_SHM_SETUP), "SHM_SETUP");
 	CHECK_STREQ(wire_op_name(WIRE_OP_COUNT), "UNKNOWN");
 }
 

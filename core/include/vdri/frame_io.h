@@ -44,6 +44,16 @@ int fio_recv(struct fio_rx *rx, int fd, const struct wire_hdr **frame);
 int fio_rx_push(struct fio_rx *rx, const void *data, uint32_t len);
 /* Like fio_recv but only from what is buffered: 1 frame, -EAGAIN, -EPROTO. */
 int fio_rx_next(struct fio_rx *rx, const struct wire_hdr **frame);
+/*
+ * Receive by copying in place of read(2) (the shm ring): room for the
+ * bytes of the frame being received, after checking its header if it is
+ * buffered (so the buffer never grows for a frame that will be refused).
+ * 0 with *dst and *room (> 0); -EEXIST when a whole frame is already
+ * buffered (take it with fio_rx_next first); -EPROTO; -ENOMEM.  Then copy
+ * at most *room bytes to *dst and report them with fio_rx_produced.
+ */
+int fio_rx_reserve(struct fio_rx *rx, uint8_t **dst, uint32_t *room);
+void fio_rx_produced(struct fio_rx *rx, uint32_t n);
 /* A complete frame is already buffered (no read needed). */
 int fio_rx_has_frame(const struct fio_rx *rx);
 

@@ -9,10 +9,15 @@
  *   vsock:2:7000                AF_VSOCK cid:port (cid may be "any", "host", "local")
  *   serial:/dev/virtio-ports/x  any byte-stream character device or path,
  *                               one connection at a time (a virtio-serial port)
+ *   shm:/run/vdri.sock          same host: a unix socket (path or @name) that
+ *                               sets up shared-memory rings, then only tells
+ *                               whether the peer is alive (shm.h); a daemon
+ *                               listening on shm: listens as on unix:, and
+ *                               either accepts both kinds of client
  *
  * After connect/accept a transport is just a connected stream fd; frames
- * are read and written with frame_io.h.  Stream options (TCP_NODELAY,
- * keepalive with short timeouts so a dead peer is noticed) are set here.
+ * are read and written with frame_io.h (or, for shm, the rings of shm.h).  Stream options
+ * (TCP_NODELAY, keepalive with short timeouts so a dead peer is noticed) are set here.
  */
 #ifndef VDRI_TRANSPORT_H
 #define VDRI_TRANSPORT_H
@@ -21,13 +26,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-enum vt_kind { VT_UNIX = 0, VT_TCP, VT_VSOCK, VT_SERIAL, VT_KIND_COUNT };
+enum vt_kind { VT_UNIX = 0, VT_TCP, VT_VSOCK, VT_SERIAL, VT_SHM, VT_KIND_COUNT };
 
 #define VT_PATH_MAX 108
 
 struct vt_addr {
 	enum vt_kind kind;
-	char path[256]; /* unix (leading '@' = abstract), serial */
+	char path[256]; /* unix and shm (leading '@' = abstract), serial */
 	char host[256]; /* tcp */
 	uint32_t port;	/* tcp, vsock */
 	uint32_t cid;	/* vsock */

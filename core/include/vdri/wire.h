@@ -47,6 +47,11 @@
 #define WIRE_FEAT_FORK (1ull << 2)   /* FORK tokens and attach */
 #define WIRE_FEAT_DIFF (1ull << 3)   /* PAGES_DIFF */
 #define WIRE_FEAT_ALL (WIRE_FEAT_EVENTS | WIRE_FEAT_MMAP | WIRE_FEAT_FORK | WIRE_FEAT_DIFF)
+/*
+ * Not in WIRE_FEAT_ALL: asking for it changes the handshake (a SHM_SETUP
+ * follows the HELLO), so only a frontend that sends one sets it.
+ */
+#define WIRE_FEAT_SHM (1ull << 4) /* frames move to shared-memory rings */
 
 /* Header flags. */
 #define WIRE_F_REPLY 0x0001u
@@ -74,6 +79,7 @@ enum wire_op {
 	WIRE_OP_PING = 17,
 	WIRE_OP_PAGES_DIFF = 18,
 	WIRE_OP_SYSINFO = 19,
+	WIRE_OP_SHM_SETUP = 20,
 	WIRE_OP_COUNT
 };
 
@@ -115,6 +121,25 @@ struct wire_hello_reply {
 	uint32_t reserved1;
 };
 vdri_static_assert(sizeof(struct wire_hello_reply) == 32, "wire_hello_reply size");
+
+/*
+ * SHM_SETUP (frontend -> backend on the unix socket, right after a HELLO
+ * asking for WIRE_FEAT_SHM; no reply of its own: the HELLO reply answers
+ * both).  The region and its bells travel with it as SCM_RIGHTS: the
+ * region first, then the bells in the order of enum vshm_bell
+ * (core/include/vdri/shm.h).  PROTOCOL.md §17.
+ */
+#define WIRE_SHM_MAGIC 0x4d485356u /* "VSHM" read as a little-endian u32 */
+#define WIRE_SHM_VERSION 1
+struct wire_shm_setup {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t nfds;	      /* descriptors attached: the region, then the bells */
+	uint64_t region_size; /* the whole region: a 4 KiB control page and two rings */
+	uint32_t ring_size;   /* bytes of data per direction, a power of two */
+	uint32_t reserved;
+};
+vdri_static_assert(sizeof(struct wire_shm_setup) == 24, "wire_shm_setup size");
 
 /* FORK reply: a token that holds a reference on every open handle. */
 struct wire_fork_reply {
