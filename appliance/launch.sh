@@ -288,12 +288,13 @@ bad_shown=0
 ready=""
 while :; do
     ready="$(tr -d '\r' < "$SLOG" | grep -a -o 'VDRI-READY .*' | head -n 1)" || true
-    [ -z "$ready" ] || break
+    # (before leaving on VDRI-READY: both lines may have come since the last look)
     if [ "$bad_shown" = 0 ] && grep -aq 'VDRI-CONFIG-BAD' "$SLOG"; then
         info "$(tr -d '\r' < "$SLOG" | grep -a -o 'VDRI-CONFIG-BAD .*' | head -n 1)" 2>&1 | out >&2
         info "the appliance will refuse every guest (EACCES) with that reason" 2>&1 | out >&2
         bad_shown=1
     fi
+    [ -z "$ready" ] || break
     if ! kill -0 "$QPID" 2>/dev/null; then
         wait "$QPID" && qrc=0 || qrc=$?
         QPID=""
