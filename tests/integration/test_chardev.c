@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pty_client.h"
 #include "runner.h"
 
 /* ---- clients (run natively or under the preload library) ------------------- */
@@ -74,20 +75,8 @@ CLIENT(ptmx_client)
 	s = open(slave, O_RDWR | O_NOCTTY);
 	if (s < 0)
 		return perror(slave), 1;
-	if (write(s, "hello\n", 6) != 6)
-		return perror("write slave"), 1;
-	p = (struct pollfd){m, POLLIN, 0};
-	n = poll(&p, 1, 5000);
-	printf("poll-data %d %s\n", n, (p.revents & POLLIN) ? "POLLIN" : "-");
-	n = (int)read(m, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	printf("read %d %s", n, buf);
-	/* and the other way: master -> slave */
-	if (write(m, "ping\n", 5) != 5)
-		return perror("write master"), 1;
-	n = (int)read(s, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	printf("slave-read %d %s", n, buf);
+	if (pty_talk(m, s))
+		return 1;
 	/* epoll (not interposed) wakes from the stand-in's readiness mirror */
 	{
 		struct epoll_event ev = {.events = EPOLLIN};

@@ -16,57 +16,8 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pty_client.h"
 #include "runner.h"
-
-#define THREADS 8
-#define ROUNDS 1500
-
-struct worker_arg {
-	int fd;
-	int ptn;
-	int errors;
-};
-
-static void *hammer(void *p)
-{
-	struct worker_arg *a = p;
-
-	for (int i = 0; i < ROUNDS; i++) {
-		struct winsize ws;
-		int n = -1;
-
-		if (ioctl(a->fd, TIOCGPTN, &n) || n != a->ptn)
-			a->errors++;
-		if (ioctl(a->fd, TIOCGWINSZ, &ws) || ws.ws_row != 42)
-			a->errors++;
-	}
-	return NULL;
-}
-
-/* Threads on a shared fd and on fds of their own, then forked children too. */
-static int hammer_all(int fd, int ptn)
-{
-	pthread_t t[THREADS];
-	struct worker_arg a[THREADS];
-	int errors = 0;
-
-	for (int i = 0; i < THREADS; i++) {
-		a[i] = (struct worker_arg){.fd = fd, .ptn = ptn};
-		if (i % 2) {
-			a[i].fd = open("/dev/ptmx", O_RDWR | O_NOCTTY);
-			ioctl(a[i].fd, TIOCGPTN, &a[i].ptn);
-			ioctl(a[i].fd, TIOCSWINSZ, &(struct winsize){.ws_row = 42});
-		}
-		pthread_create(&t[i], NULL, hammer, &a[i]);
-	}
-	for (int i = 0; i < THREADS; i++) {
-		pthread_join(t[i], NULL);
-		errors += a[i].errors;
-		if (i % 2)
-			close(a[i].fd);
-	}
-	return errors;
-}
 
 CLIENT(concurrent_client)
 {
@@ -80,9 +31,9 @@ CLIENT(concurrent_client)
 	for (int k = 0; k < 3; k++) {
 		kids[k] = fork();
 		if (kids[k] == 0)
-			_exit(hammer_all(fd, ptn) ? 1 : 0);
+			_exit(pty_hammer(fd, ptn) ? 1 : 0);
 	}
-	errors = hammer_all(fd, ptn);
+	errors = pty_hammer(fd, ptn);
 	for (int k = 0; k < 3; k++) {
 		waitpid(kids[k], &st, 0);
 		bad += !WIFEXITED(st) || WEXITSTATUS(st);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pty_client.h"
 #include "runner.h"
 #include "vdri/shm.h"
 #include "vdri/wire.h"
@@ -61,9 +62,9 @@ static int maps_count(const char *needle)
 CLIENT(ptmx_shm_client)
 {
 	struct winsize ws = {.ws_row = 33, .ws_col = 99}, ws2 = {0};
-	char slave[64], buf[64];
+	char slave[64];
 	struct pollfd p;
-	int m, s, ptn = -1, unlock = 0, n;
+	int m, s, ptn = -1, unlock = 0;
 
 	m = open("/dev/ptmx", O_RDWR | O_NOCTTY);
 	if (m < 0)
@@ -77,69 +78,13 @@ CLIENT(ptmx_shm_client)
 	printf("poll-empty %d\n", poll(&p, 1, 50));
 	snprintf(slave, sizeof(slave), "/dev/pts/%d", ptn);
 	s = open(slave, O_RDWR | O_NOCTTY);
-	if (s < 0 || write(s, "hello\n", 6) != 6)
+	if (s < 0)
 		return perror(slave), 1;
-	p = (struct pollfd){m, POLLIN, 0};
-	n = poll(&p, 1, 5000);
-	printf("poll-data %d %s\n", n, (p.revents & POLLIN) ? "POLLIN" : "-");
-	n = (int)read(m, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	printf("read %d %s", n, buf);
-	if (write(m, "ping\n", 5) != 5)
-		return perror("write master"), 1;
-	n = (int)read(s, buf, sizeof(buf) - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	printf("slave-read %d %s", n, buf);
+	if (pty_talk(m, s))
+		return 1;
 	close(s);
 	close(m);
 	return 0;
-}
-
-#define THREADS 8
-#define ROUNDS 1500
-
-struct hammer_arg {
-	int fd, ptn, errors;
-};
-
-static void *hammer(void *p)
-{
-	struct hammer_arg *a = p;
-
-	for (int i = 0; i < ROUNDS; i++) {
-		struct winsize ws;
-		int n = -1;
-
-		if (ioctl(a->fd, TIOCGPTN, &n) || n != a->ptn)
-			a->errors++;
-		if (ioctl(a->fd, TIOCGWINSZ, &ws) || ws.ws_row != 42)
-			a->errors++;
-	}
-	return NULL;
-}
-
-static int hammer_all(int fd, int ptn)
-{
-	struct hammer_arg a[THREADS];
-	pthread_t t[THREADS];
-	int errors = 0;
-
-	for (int i = 0; i < THREADS; i++) {
-		a[i] = (struct hammer_arg){.fd = fd, .ptn = ptn};
-		if (i % 2) {
-			a[i].fd = open("/dev/ptmx", O_RDWR | O_NOCTTY);
-			ioctl(a[i].fd, TIOCGPTN, &a[i].ptn);
-			ioctl(a[i].fd, TIOCSWINSZ, &(struct winsize){.ws_row = 42});
-		}
-		pthread_create(&t[i], NULL, hammer, &a[i]);
-	}
-	for (int i = 0; i < THREADS; i++) {
-		pthread_join(t[i], NULL);
-		errors += a[i].errors;
-		if (i % 2)
-			close(a[i].fd);
-	}
-	return errors;
 }
 
 /* Threads of two processes with many requests in flight on their connections. */
@@ -154,8 +99,8 @@ CLIENT(threads_shm_client)
 		return perror("setup"), 1;
 	kid = fork();
 	if (kid == 0)
-		_exit(hammer_all(fd, ptn) ? 1 : 0);
-	errors = hammer_all(fd, ptn);
+		_exit(pty_hammer(fd, ptn) ? 1 : 0);
+	errors = pty_hammer(fd, ptn);
 	waitpid(kid, &st, 0);
 	printf("errors %d child %d\n", errors, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	close(fd);
