@@ -67,7 +67,7 @@ VM_BIN := $(patsubst tests/vm/%.c,$(B)/tests/vm/vdri-%,$(VM_SRC))
 VM_LIBS := -ldrm -lgbm -lEGL -lGLESv2
 
 
-.PHONY: all demo demo-host bench-drm bench-micro test test-quick check fuzz bench clean format-check cppcheck appliance
+.PHONY: all demo demo-host bench-drm bench-micro bench-game test test-quick check fuzz bench clean format-check cppcheck appliance
 all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(CLI) $(GPUS) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN)
 
 $(B)/obj/%.o: %.c
@@ -186,10 +186,13 @@ fuzz: fuzz-build
 
 # ---- benchmarks --------------------------------------------------------------
 # The whole suite (bench/suite.sh; also `vdri bench`): host null ioctl,
-# DRM micro, 3D, the game, OpenCL, scale; CSV, tables, plots, README.
+# DRM micro, 3D, OpenCL, scale; CSV, tables, plots, README.
 bench: all
-	@scripts/install-deps.sh bench
 	@bench/suite.sh --build $(B)
+# The suite with the OpenArena timedemo (long: see bench/README.md).
+bench-game: all
+	@scripts/install-deps.sh bench
+	@bench/suite.sh --build $(B) --parts host,micro,3d,game,opencl,scale
 # Only the null ioctl on the host (fast, no VM).
 bench-micro: all
 	@bench/run.sh $(B)

@@ -115,6 +115,11 @@ report_3d() { # VMOUT OUTDIR
         if [ -s "$v/openarena-demo.txt" ]; then
             read -r k t < "$v/openarena-demo.txt"
             echo; echo "OpenArena 0.8.8 (ioquake3, SDL kmsdrm on the card node, desktop GL 4.3 through virgl): timedemo of the first $k of the $t messages of its benchmark demo demo088-test1 (bench/demo_cut.py) at 320x240; fps and the average ms/frame are the game's own timedemo figures."
+            printf '\nOpenArena level load (the game'"'"'s CL_InitCGame time, seconds; textures and models uploaded):'
+            for m in $MODES; do
+                printf ' %s %s' "$m" "$(awk '/^CL_InitCGame: / { s += $2; n++ } END { if (n) printf "%.1f s", s; else print "-" }' "$v/openarena-$m.txt" 2>/dev/null)"
+                [ "$m" = "${MODES##* }" ] && echo "." || printf ';'
+            done
         fi
         for m in $MODES; do
             if [ -f "$v/openarena-$m.rc" ] && ! grep -q ' frames .* seconds .* fps' "$v/openarena-$m.txt" 2>/dev/null; then

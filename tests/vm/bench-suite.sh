@@ -25,6 +25,15 @@ readme_before="$(md5sum < "$ROOT/README.md")"
 rc=$?
 check "an unknown part is refused (exit 2, named)" '[ $rc = 2 ] && grep -q "unknown part .nonsense." "$out/bad.log"'
 
+"$B/bin/vdri" bench --parts nonsense > "$out/cli.log" 2>&1
+rc=$?
+check "vdri bench runs the suite of its source tree (it refuses the same part)" \
+    '[ $rc = 2 ] && grep -q "unknown part .nonsense." "$out/cli.log"'
+VDRI_ROOT=/nonexistent "$B/bin/vdri" bench > "$out/cli2.log" 2>&1
+rc=$?
+check "vdri bench with a wrong VDRI_ROOT says where it looked" \
+    '[ $rc = 1 ] && grep -q "/nonexistent/bench/suite.sh" "$out/cli2.log"'
+
 start=$(date +%s)
 "$ROOT/bench/suite.sh" --quick --parts host,micro,3d,opencl,scale --out "$out/r" --build "$B" \
     --no-readme > "$out/suite.log" 2>&1
