@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vdri_front.h - internals of vdri_front.ko, the kernel-module form of
+ * drm-front: virtual /dev/dri nodes whose file operations are forwarded
+ * to a driver VM's vdri-backd (core/PROTOCOL.md).
+ *
+ * Objects and their references:
+ *   vf_node  one character device (/dev/dri/<local>) standing for a
+ *            device file of the driver VM (/dev/dri/<remote>); lives as
+ *            long as the module.
+ *   vf_conn  one connection to the backend (one session).  Counted: the
+ *            module's "current connection" pointer, every vf_file and
+ *            every call in flight hold a reference.  The receive thread
+ *            holds none: the last put stops it before freeing.
+ *   vf_file  one open remote file (a node opened, or a file an ioctl
+ *            created: dma-buf, sync_file, syncobj fd) behind one struct
+ *            file.
+ *
+ * Locking: vf_conn.lock (a spinlock) guards the pending requests, the
+ * dead flag, the missed-event table and the files' readiness; the files
+ * xarray has its own lock.  vf_conn.send_lock (a mutex) serialises frames
+ * on the socket and is the only sleeping lock on a request's path; no
+ * other lock is held while sleeping.  Every wait for the backend is
+ * killable, and a lost connection completes every waiter with -EIO.
+ */
+#ifndef VDRI_FRONT_H
+#define VDRI_FRONT_H
+
+#include <linux/cdev.h>
+#include <linux/completion.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/net.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+
+#include "vdri/classes.h"
+#include "vdri/wire.h"
+
+#define VF_NAME_MAX 32
+#define VF_NODES_MAX 16
+#define VF_MISSED 16
+
+struct vf_node {
+	char remote[VF_NAME_MAX];	 /* under /dev/dri/ in the driver VM */
+	char local[VF_NAME_MAX];	 /* under /dev/dri/ here */
+	char path[VF_NAME_MAX + 16];	 /* "/dev/dri/<remote>" (the OPEN path) */
+	struct cdev cdev;
+	struct device *dev;
+	dev_t devt;
+};
+
+/* A reply handed from the receive thread to the waiting caller. */
+struct vf_reply {
+	void *frame;	/* whole frame, header included (kvfree) */
+	const void *body; /* after struct wire_reply */
+	u32 body_len;
+};
+
+struct vf_conn {
+	struct kref ref;
+	struct socket *sock;
+	struct task_struct *rx;	/* receive thread (task reference held) */
+	struct mutex send_lock;
+	spinlock_t lock;
+	struct list_head pending;	/* struct vf_req, waiting for replies */
+	struct xarray files;		/* handle -> struct vf_file */
+	u32 next_id;
+	u32 max_frame;
+	u64 session;
+	bool dead;
+	/* events for handles not registered yet (an OPEN reply being applied) */
+	struct {
+		u32 handle;
+		u32 revents;
+	} missed[VF_MISSED];
+	u32 nmissed;
+	char desc[64];		/* "tcp:10.0.2.2:7070", for logs */
+};
+
+struct vf_file {
+	struct vf_conn *conn;
+	u32 handle;
+	u32 revents;		/* readiness mirror (EVENT frames) */
+	bool dead;
+	wait_queue_head_t wq;
+	struct fasync_struct *fasync;
+	const struct vdri_class *cls;
+	const struct vdri_driver *drv;
+	const char *what;	/* node path or "(from ioctl)", for logs */
+};
+
+/* main.c: settings */
+extern unsigned int vf_timeout_ms;
+extern char *vf_guest_name;
+extern char *vf_token;
+
+/* conn.c */
+int vf_addr_parse(const char *uri);
+const char *vf_addr_desc(void);
+struct vf_conn *vf_conn_get(void);
+void vf_conn_put(struct vf_conn *c);
+void vf_conn_shutdown_current(void);
+s64 vf_call(struct vf_conn *c, u16 op, u32 handle, struct kvec *iov, int niov,
+	    struct vf_reply *rep);
+void vf_send_noreply(struct vf_conn *c, u16 op, u32 handle);
+void vf_reply_free(struct vf_reply *rep);
+int vf_conn_add_file(struct vf_conn *c, struct vf_file *f);
+void vf_conn_del_file(struct vf_conn *c, struct vf_file *f);
+
+/* file.c */
+extern const struct file_operations vf_fops;
+void vf_file_wake(struct vf_file *f, u32 revents);
+
+#endif /* VDRI_FRONT_H */
