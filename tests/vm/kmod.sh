@@ -1,0 +1,172 @@
+#!/bin/bash
+# The kernel-module frontend VM to VM (issue 6): boots the driver VM with
+# vdri-backd on tcp (tests/vm/jobs/kmod-back-job.sh, a host port forwarded
+# to it) and a guest VM (tests/vm/jobs/kmod-guest-job.sh) that loads
+# build/kmod/vdri_front.ko pointing at that port through QEMU's user
+# network (10.0.2.2).  In the guest, with no LD_PRELOAD: module parameters
+# refused with their reason, the nodes under /dev/dri/, a statically linked
+# program doing raw syscall(SYS_ioctl) (tests/vm/kmodtest.c: VERSION, dumb
+# buffer, PRIME export to a dma-buf fd and back, GEM close, read/poll),
+# rmmod refused while a file is open; then the driver VM is killed under a
+# guest program and a blocked reader: both get EIO and exit, new opens get
+# ENODEV, rmmod works, and the guest kernel logged no warning.
+#   tests/vm/kmod.sh [BUILD_DIR]      (default build/release)
+# Ends with "N passed, N failed, N skipped".
+set -u
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="$(cd "${1:-$ROOT/build/release}" && pwd)"
+. "$ROOT/tests/vm/lib.sh"
+
+if ! vm_available; then
+    echo "SKIP kmod: no qemu-system-x86_64"
+    skip=1
+    summary
+    exit 0
+fi
+KO="$ROOT/build/kmod/vdri_front.ko"
+KT="$BUILD/tests/vm/vdri-kmodtest"
+if ! "$ROOT/drm-front/kmod/build.sh" > /tmp/vdri-kmod-build.$$.log 2>&1; then
+    tail -20 /tmp/vdri-kmod-build.$$.log
+    rm -f /tmp/vdri-kmod-build.$$.log
+    bad "vdri_front.ko builds (drm-front/kmod/build.sh)"
+    summary
+    exit 1
+fi
+rm -f /tmp/vdri-kmod-build.$$.log
+[ -x "$KT" ] || { bad "$KT exists (make)"; summary; exit 1; }
+
+out="$(mktemp -d /tmp/vdri-vm-kmod.XXXXXX)"
+BACK_PID="" GUEST_PID=""
+cleanup() {
+    touch "$out/back/done" "$out/guest/done" 2>/dev/null
+    vm_kill "$GUEST_PID"
+    vm_kill "$BACK_PID"
+    [ -n "${VDRI_KEEP_LOGS:-}" ] || rm -rf "$out"
+}
+trap cleanup EXIT
+mkdir -p "$out/back" "$out/guest/cmd"
+printf 'BUILD=%s\nROOT=%s\n' "$BUILD" "$ROOT" > "$out/back/job.env"
+printf 'BUILD=%s\nROOT=%s\nKO=%s\n' "$BUILD" "$ROOT" "$KO" > "$out/guest/job.env"
+G="$out/guest"
+
+# gcmd SHELL-TEXT [TIMEOUT]: run it as root in the guest VM, print its output.
+gcmd() {
+    local n
+    n=$(( $(cat "$G/cmd.seq" 2>/dev/null || echo 0) + 1 ))
+    echo "$n" > "$G/cmd.seq"
+    printf '%s\n' "$1" > "$G/cmd/$n.tmp"
+    mv "$G/cmd/$n.tmp" "$G/cmd/$n.sh"
+    VM_PID="$GUEST_PID" vm_wait_file "$G/cmd/$n.done" "${2:-60}" >/dev/null || {
+        echo "(no answer from the guest VM)"; return 1; }
+    cat "$G/cmd/$n.out"
+    return "$(cat "$G/cmd/$n.done")"
+}
+
+t0=$(date +%s)
+port="$(vm_free_port)"
+vm_start "$ROOT/tests/vm/jobs/kmod-back-job.sh" "$out/back" --port "$port" --gpu plain \
+    --mem 1024 --smp 1 --timeout 300
+BACK_PID=$VM_PID
+vm_start "$ROOT/tests/vm/jobs/kmod-guest-job.sh" "$G" --gpu plain --mem 512 --smp 1 --timeout 300 \
+    --qemu-arg -netdev --qemu-arg user,id=n0 --qemu-arg -device --qemu-arg virtio-net-pci,netdev=n0
+GUEST_PID=$VM_PID
+if ! VM_PID=$BACK_PID vm_wait_file "$out/back/ready" 180 || ! VM_PID=$GUEST_PID vm_wait_file "$G/ready" 180; then
+    bad "driver VM and guest VM up"
+    tail -20 "$out/back/console.log" "$G/console.log" 2>/dev/null
+    summary
+    exit 1
+fi
+ok "driver VM (vdri-backd on tcp) and guest VM up ($(($(date +%s) - t0)) s)"
+node_of() { awk -v d="$1" -v p="$2" '$3 == d && $2 ~ "^" p {print $2; exit}' "$out/back/nodes.txt"; }
+VCARD="$(node_of vgem card)" VRENDER="$(node_of vgem renderD)" GCARD="$(node_of virtio_gpu card)"
+echo "driver VM nodes: vgem $VCARD $VRENDER, virtio_gpu $GCARD"
+
+# ---- 1. parameters are checked at load ----
+insmod_fails() { # $1: parameters, $2: the kernel log line expected
+    local o
+    o="$(gcmd "dmesg -C; insmod $KO $1 2>&1 && echo LOADED; dmesg")"
+    [[ "$o" != *LOADED* && "$o" == *"$2"* ]]
+}
+check "insmod without backend= fails: 'backend= is required'" \
+    'insmod_fails "" "backend= is required"'
+check "insmod backend=udp:1.2.3.4:5 fails with the reason" \
+    'insmod_fails "backend=udp:1.2.3.4:5" "expected tcp:IPV4:PORT"'
+check "insmod timeout_ms=5 fails with the reason" \
+    'insmod_fails "backend=tcp:10.0.2.2:$port timeout_ms=5" "timeout_ms=5: expected 100..60000"'
+check "insmod nodes=card0,../x fails with the reason" \
+    'insmod_fails "backend=tcp:10.0.2.2:$port nodes=card0,../x" "bad entry '"'"'../x'"'"'"'
+gdrm="$(awk '$2 ~ /^card/ {print $2; exit}' "$G/guest-nodes.txt")"
+check "a local name of a real DRM device of the guest (/dev/dri/$gdrm) is refused" \
+    'insmod_fails "backend=tcp:10.0.2.2:$port nodes=card0:$gdrm" "/dev/dri/$gdrm exists already"'
+
+# ---- 2. load, nodes ----
+NODES="$VCARD,$VRENDER,$GCARD:vdri-virtio-gpu"
+o="$(gcmd "insmod $KO backend=tcp:10.0.2.2:$port nodes=$NODES name=kmod-guest && ls -l /dev/dri/")"
+echo "$o" > "$out/ls.txt"
+check "insmod backend=tcp:10.0.2.2:$port nodes=$NODES: /dev/dri/vdri-$VCARD, vdri-$VRENDER, vdri-virtio-gpu" \
+    '[[ "$o" == *"vdri-$VCARD"* && "$o" == *"vdri-$VRENDER"* && "$o" == *"vdri-virtio-gpu"* ]]'
+check "the guest's own DRM nodes are still there" '[[ "$o" == *" $gdrm"* ]]'
+check "render node mode 0666, card node 0660" \
+    'grep -q "^crw-rw-rw- .* vdri-$VRENDER\$" "$out/ls.txt" && grep -q "^crw-rw---- .* vdri-$VCARD\$" "$out/ls.txt"'
+
+# ---- 3. raw system calls from a static binary, no LD_PRELOAD ----
+o="$(gcmd "env | grep -c LD_PRELOAD; $KT /dev/dri/vdri-$VCARD version")"
+echo "$o" > "$out/version.txt"
+check "raw DRM_IOCTL_VERSION on vdri-$VCARD: $(grep ^version "$out/version.txt")" \
+    '[[ "$o" == 0*"version vgem "* ]]'
+o="$(gcmd "$KT /dev/dri/vdri-virtio-gpu version")"
+check "raw DRM_IOCTL_VERSION on vdri-virtio-gpu: $(echo "$o" | grep ^version)" \
+    '[[ "$o" == "version virtio_gpu "* ]]'
+o="$(gcmd "$KT /dev/dri/vdri-$VRENDER version")"
+check "raw DRM_IOCTL_VERSION on the render node vdri-$VRENDER" '[[ "$o" == "version vgem "* ]]'
+o="$(gcmd "$KT /dev/dri/vdri-$VCARD gem")"; rc=$?
+echo "$o" > "$out/gem.txt"
+check "dumb buffer create: $(grep ^dumb "$out/gem.txt")" '[ $rc -eq 0 ] && [[ "$o" == *"dumb handle "* ]]'
+check "PRIME export makes a guest dma-buf fd (lseek SEEK_END = size), import gives the handle back" \
+    '[[ "$o" == *"dmabuf fd "* && "$o" == *"prime import handle"* ]] && ! grep -q FAIL "$out/gem.txt"'
+check "GEM close; a second close of the handle gets EINVAL" '[[ "$o" == *"gem close ok, again: EINVAL"* ]]'
+o="$(gcmd "$KT /dev/dri/vdri-$VCARD events")"; rc=$?
+check "non-blocking read: EAGAIN; poll with no event times out" \
+    '[ $rc -eq 0 ] && [[ "$o" == *"read: EAGAIN"* && "$o" == *"poll: timeout"* ]]'
+check "file() of the binary says statically linked" 'file -L "$KT" | grep -q "statically linked"'
+
+# ---- 4. rmmod with an open file is refused ----
+o="$(gcmd "sleep 30 < /dev/dri/vdri-$VCARD & p=\$!; sleep 1; rmmod vdri_front; echo rc=\$?; lsmod | grep -c ^vdri_front; kill \$p")"
+check "rmmod while a node is open is refused, the module stays" '[[ "$o" == *"rc=1"* && "$o" == *$'"'"'\n1'"'"'* ]]'
+
+# ---- 5. the driver VM dies under a guest program and a blocked reader ----
+# (the guest writes under /vmout, which is $G here)
+gcmd "($KT /dev/dri/vdri-$VCARD hang /vmout/progress > /vmout/hang.txt 2>&1; echo \$? > /vmout/hang.rc) > /dev/null 2>&1 &" > /dev/null
+if VM_PID=$GUEST_PID vm_wait_file "$G/progress" 60; then
+    sleep 1
+    tk=$(date +%s.%N)
+    vm_kill "$BACK_PID"
+    BACK_PID=""
+    if VM_PID=$GUEST_PID vm_wait_file "$G/hang.rc" 30; then
+        dt=$(awk -v a="$tk" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+        check "driver VM killed: the ioctl loop gets EIO and exits ($(grep '^hang error' "$G/hang.txt") in ${dt} s)" \
+            'grep -q "^hang error EIO after [0-9]*" "$G/hang.txt" && [ "$(cat "$G/hang.rc")" = 2 ]'
+        check "... and the reader blocked in read() gets EIO and exits" \
+            'grep -q "^reader: read returned -1 (EIO)" "$G/hang.txt" && grep -q "^reader ended" "$G/hang.txt"'
+    else
+        bad "the guest program is still running 30 s after the driver VM was killed"
+        gcmd "cat /proc/*/stack 2>/dev/null | head -50" 10 > "$out/stacks.txt"
+    fi
+else
+    bad "the guest's ioctl loop started"
+fi
+ts=$(date +%s.%N)
+o="$(gcmd "$KT /dev/dri/vdri-$VCARD version" 20)"
+dt=$(awk -v a="$ts" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+check "a new open with no driver VM fails with ENODEV (in ${dt} s)" '[[ "$o" == *"open /dev/dri/vdri-$VCARD: ENODEV"* ]]'
+o="$(gcmd "rmmod vdri_front && echo unloaded")"
+check "rmmod after the files are closed" '[[ "$o" == *unloaded* ]]'
+gcmd "dmesg" > "$out/dmesg.txt"
+check "the guest kernel logged the lost connection" 'grep -q "vdri_front: connection to tcp:10.0.2.2:$port .* lost" "$out/dmesg.txt"'
+check "the guest kernel logged no WARNING, BUG, lockdep or hung-task line" \
+    '! grep -E "WARNING:|BUG:|possible circular|possible recursive|INFO: task|Call Trace" "$out/dmesg.txt"'
+touch "$G/done"
+VM_PID=$GUEST_PID vm_wait > /dev/null 2>&1 || true
+GUEST_PID=""
+echo "kmod test took $(($(date +%s) - t0)) s"
+summary

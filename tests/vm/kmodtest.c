@@ -1,0 +1,264 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * kmodtest.c - a statically linked program that talks to vdri_front.ko's
+ * nodes with raw system calls only (syscall(SYS_ioctl), no libdrm, no
+ * LD_PRELOAD): what the kernel-module frontend must serve that the preload
+ * library cannot.  Run in the guest VM by tests/vm/kmod.sh.
+ *
+ *   vdri-kmodtest NODE version        DRM_IOCTL_VERSION: "version NAME MAJ.MIN.PATCH"
+ *   vdri-kmodtest NODE gem            dumb buffer create, PRIME export to a
+ *                                     dma-buf fd (lseek SEEK_END = size),
+ *                                     import back, GEM close (twice: EINVAL)
+ *   vdri-kmodtest NODE events         non-blocking read: EAGAIN; poll: nothing
+ *   vdri-kmodtest NODE hang FILE      a child blocks in read(), the parent
+ *                                     repeats VERSION and appends a count to
+ *                                     FILE; both report the first error
+ *                                     ("hang error ERRNO after N", exit 2)
+ *
+ * Output: one line per result; "FAIL ..." lines and exit 1 on a failure.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <drm.h>
+#include <drm_mode.h>
+
+static int failures;
+
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		printf("FAIL " __VA_ARGS__);                                                       \
+		printf("\n");                                                                      \
+		failures++;                                                                        \
+	} while (0)
+
+/* The raw system call, so nothing in libc or libdrm can stand in between. */
+static int raw_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	long r = syscall(SYS_ioctl, fd, cmd, arg);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+static int raw_open(const char *path, int flags)
+{
+	long r = syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
+
+	return r < 0 ? -errno : (int)r;
+}
+
+static const char *errname(int e)
+{
+	switch (e < 0 ? -e : e) {
+	case EIO:
+		return "EIO";
+	case ENODEV:
+		return "ENODEV";
+	case EAGAIN:
+		return "EAGAIN";
+	case EINVAL:
+		return "EINVAL";
+	case EBADF:
+		return "EBADF";
+	case EINTR:
+		return "EINTR";
+	case ENOTTY:
+		return "ENOTTY";
+	case ECONNREFUSED:
+		return "ECONNREFUSED";
+	default:
+		return strerror(e < 0 ? -e : e);
+	}
+}
+
+static int version(int fd, char *name, size_t len)
+{
+	struct drm_version v = {.name_len = len - 1, .name = name};
+	int r = raw_ioctl(fd, DRM_IOCTL_VERSION, &v);
+
+	if (r == 0) {
+		if (v.name_len >= len)
+			return -ENAMETOOLONG;
+		name[v.name_len] = '\0';
+		printf("version %s %d.%d.%d\n", name, v.version_major, v.version_minor,
+		       v.version_patchlevel);
+	}
+	return r;
+}
+
+static int cmd_version(int fd)
+{
+	char name[64];
+	int r = version(fd, name, sizeof(name));
+
+	if (r)
+		FAIL("DRM_IOCTL_VERSION: %s", errname(r));
+	return 0;
+}
+
+static int cmd_gem(int fd)
+{
+	struct drm_mode_create_dumb cd = {.width = 64, .height = 64, .bpp = 32};
+	struct drm_prime_handle ph = {0};
+	struct drm_gem_close gc = {0};
+	off_t size;
+	int r;
+
+	r = raw_ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd);
+	if (r) {
+		FAIL("MODE_CREATE_DUMB: %s", errname(r));
+		return 0;
+	}
+	printf("dumb handle %u pitch %u size %llu\n", cd.handle, cd.pitch,
+	       (unsigned long long)cd.size);
+	if (cd.handle == 0 || cd.pitch < 64 * 4 || cd.size < 64ull * 64 * 4)
+		FAIL("dumb buffer with handle %u pitch %u size %llu", cd.handle, cd.pitch,
+		     (unsigned long long)cd.size);
+
+	/* an fd the ioctl creates: a dma-buf file in this guest */
+	ph.handle = cd.handle;
+	ph.flags = DRM_CLOEXEC | DRM_RDWR;
+	r = raw_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph);
+	if (r) {
+		FAIL("PRIME_HANDLE_TO_FD: %s", errname(r));
+	} else {
+		size = lseek(ph.fd, 0, SEEK_END);
+		printf("dmabuf fd %d size %lld\n", ph.fd, (long long)size);
+		if (size != (off_t)cd.size)
+			FAIL("dma-buf lseek(SEEK_END) %lld, buffer %llu", (long long)size,
+			     (unsigned long long)cd.size);
+		/* and back in: the same buffer, so the same handle */
+		struct drm_prime_handle back = {.fd = ph.fd};
+
+		r = raw_ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &back);
+		if (r)
+			FAIL("PRIME_FD_TO_HANDLE: %s", errname(r));
+		else if (back.handle != cd.handle)
+			FAIL("PRIME_FD_TO_HANDLE gave handle %u, not %u", back.handle, cd.handle);
+		else
+			printf("prime import handle %u\n", back.handle);
+		close(ph.fd);
+	}
+
+	gc.handle = cd.handle;
+	r = raw_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
+	if (r)
+		FAIL("GEM_CLOSE: %s", errname(r));
+	r = raw_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
+	if (r != -EINVAL)
+		FAIL("second GEM_CLOSE of handle %u: %s, expected EINVAL", gc.handle, errname(r));
+	else
+		printf("gem close ok, again: EINVAL\n");
+	return 0;
+}
+
+static int cmd_events(const char *node)
+{
+	struct pollfd p;
+	char buf[256];
+	long n;
+	int fd, r;
+
+	fd = raw_open(node, O_RDWR | O_NONBLOCK);
+	if (fd < 0) {
+		FAIL("open %s O_NONBLOCK: %s", node, errname(fd));
+		return 0;
+	}
+	n = syscall(SYS_read, fd, buf, sizeof(buf));
+	if (n >= 0 || errno != EAGAIN)
+		FAIL("non-blocking read with no event: %ld (%s), expected EAGAIN", n,
+		     n < 0 ? errname(errno) : "data");
+	else
+		printf("read: EAGAIN\n");
+	p.fd = fd;
+	p.events = POLLIN;
+	r = poll(&p, 1, 200);
+	if (r != 0)
+		FAIL("poll with no event: %d revents %#x, expected a timeout", r, p.revents);
+	else
+		printf("poll: timeout, no event\n");
+	close(fd);
+	return 0;
+}
+
+static int cmd_hang(int fd, const char *node, const char *file)
+{
+	char name[64], buf[256];
+	unsigned long i;
+	pid_t child;
+	int rfd, r, st;
+	long n;
+	FILE *f;
+
+	/* the child waits in a blocking read: DRM has no event for it */
+	rfd = raw_open(node, O_RDWR);
+	if (rfd < 0) {
+		FAIL("open %s: %s", node, errname(rfd));
+		return 0;
+	}
+	child = fork();
+	if (child == 0) {
+		n = syscall(SYS_read, rfd, buf, sizeof(buf));
+		printf("reader: read returned %ld (%s)\n", n, n < 0 ? errname(errno) : "data");
+		fflush(stdout);
+		_exit(n < 0 && (errno == EIO || errno == ENODEV) ? 0 : 1);
+	}
+	for (i = 0;; i++) {
+		r = version(fd, name, sizeof(name));
+		if (r)
+			break;
+		if (i % 10 == 0 && (f = fopen(file, "w"))) {
+			fprintf(f, "%lu\n", i);
+			fclose(f);
+		}
+	}
+	printf("hang error %s after %lu\n", errname(r), i);
+	fflush(stdout);
+	if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		FAIL("the blocked reader did not end with EIO/ENODEV");
+		return 1;
+	}
+	printf("reader ended\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	int fd, r = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s NODE version|gem|events|hang FILE\n", argv[0]);
+		return 2;
+	}
+	if (!strcmp(argv[2], "events"))
+		return cmd_events(argv[1]) || failures ? 1 : 0;
+	fd = raw_open(argv[1], O_RDWR);
+	if (fd < 0) {
+		FAIL("open %s: %s", argv[1], errname(fd));
+		return 1;
+	}
+	if (!strcmp(argv[2], "version"))
+		r = cmd_version(fd);
+	else if (!strcmp(argv[2], "gem"))
+		r = cmd_gem(fd);
+	else if (!strcmp(argv[2], "hang") && argc > 3)
+		r = cmd_hang(fd, argv[1], argv[3]);
+	else {
+		fprintf(stderr, "unknown command %s\n", argv[2]);
+		return 2;
+	}
+	close(fd);
+	if (failures)
+		return 1;
+	return r;
+}
