@@ -268,7 +268,24 @@ s64 vf_call(struct vf_conn *c, u16 op, u32 handle, struct kvec *iov, int niov,
 	return result;
 }
 
-/* A request whose reply nobody waits for (CLOSE): the receiver drops it. */
+/* A request whose reply nobody waits for (CLOSE, MUNMAP): the receiver drops it. */
+void vf_send_noreply_iov(struct vf_conn *c, u16 op, u32 handle, struct kvec *iov, int niov)
+{
+	struct wire_hdr h;
+	u32 id, len = 0;
+	int i;
+
+	for (i = 0; i < niov; i++)
+		len += iov[i].iov_len;
+	spin_lock(&c->lock);
+	do {
+		id = c->next_id++;
+	} while (id < 2);
+	spin_unlock(&c->lock);
+	wire_hdr_init(&h, op, 0, id, handle, len);
+	vf_send_frame(c, &h, iov, niov);
+}
+
 void vf_send_noreply(struct vf_conn *c, u16 op, u32 handle)
 {
 	struct wire_hdr h;
@@ -545,6 +562,8 @@ static struct vf_conn *vf_connect(void)
 	spin_lock_init(&c->lock);
 	INIT_LIST_HEAD(&c->pending);
 	xa_init(&c->files);
+	mutex_init(&c->maps_lock);
+	INIT_LIST_HEAD(&c->maps);
 	c->next_id = 2;
 	c->max_frame = WIRE_FRAME_MIN_LIMIT;
 	strscpy(c->desc, vf_addr_text, sizeof(c->desc));

@@ -99,6 +99,7 @@ static struct vf_file *vf_file_new(struct vf_conn *c, u32 handle, const struct w
 	f->cls = cls;
 	f->what = what;
 	init_waitqueue_head(&f->wq);
+	vf_mapping_init(&f->mapping, NULL);
 	return f;
 }
 
@@ -144,6 +145,9 @@ static int32_t vf_acc_new_file(void *ctx, uint32_t handle, const struct wire_fil
 		vf_file_free(g);
 		return PTR_ERR(file);
 	}
+	/* its mappings' pages belong to it alone (map.c) */
+	g->mapping.host = file_inode(file);
+	file->f_mapping = &g->mapping;
 	fd_install(fd, file);
 	return fd;
 }
@@ -160,6 +164,17 @@ static int64_t vf_acc_now_ns(void *ctx)
 
 /* ---- ioctl ------------------------------------------------------------------------ */
 
+/*
+ * Which coherence points for mapped buffers an ioctl is: classes that say
+ * so in their descriptors (DRM) get exactly those; others both, always.
+ */
+static u32 vf_sync_points(const struct vf_file *f, const struct m_ioctl *d)
+{
+	if (f->cls && (f->cls->flags & VDRI_CLASS_SYNC_BY_DESC))
+		return d ? d->flags & (M_F_PUBLISH | M_F_REFRESH) : 0;
+	return M_F_PUBLISH | M_F_REFRESH;
+}
+
 static long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned int cmd,
 			  unsigned long arg, bool kernel)
 {
@@ -175,6 +190,7 @@ static long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned i
 	struct m_buf buf = { .alloc = &vf_alloc };
 	struct m_plan plan = { .alloc = &vf_alloc };
 	struct vf_reply rep = { NULL };
+	u32 sync = kernel ? 0 : vf_sync_points(f, d);
 	struct kvec iov;
 	int64_t r, result;
 
@@ -183,6 +199,11 @@ static long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned i
 	r = m_encode_request(d, cmd, arg, &acc, &lim, &buf, &plan);
 	if (r)
 		goto out;
+	if (sync & M_F_PUBLISH) {
+		r = vf_maps_publish(f->conn);
+		if (r)
+			goto out;
+	}
 	iov.iov_base = buf.data;
 	iov.iov_len = buf.len;
 	r = vf_call(f->conn, WIRE_OP_IOCTL, f->handle, &iov, 1, &rep);
@@ -194,6 +215,12 @@ static long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned i
 			  ((struct wire_hdr *)rep.frame)->len - WIRE_HDR_SIZE, &result);
 	if (!r)
 		r = result;
+	if (sync & M_F_REFRESH) {
+		int e = vf_maps_invalidate(f->conn);
+
+		if (e && r >= 0)
+			r = e;
+	}
 out:
 	vf_reply_free(&rep);
 	m_buf_fini(&buf);
@@ -282,6 +309,8 @@ static int vf_open(struct inode *inode, struct file *file)
 		goto out;
 	}
 	file->private_data = f;
+	f->mapping.host = inode;
+	file->f_mapping = &f->mapping;
 	vf_probe_driver(f);
 	r = 0;
 out:
@@ -382,6 +411,11 @@ static ssize_t vf_write(struct file *file, const char __user *buf, size_t n, lof
 	iov[0].iov_len = sizeof(wr);
 	iov[1].iov_base = data;
 	iov[1].iov_len = n;
+	r = vf_maps_publish(f->conn); /* a write may make the device read buffers */
+	if (r) {
+		kvfree(data);
+		return r;
+	}
 	for (;;) {
 		r = -EIO;
 		if (READ_ONCE(f->dead))
@@ -414,7 +448,7 @@ static loff_t vf_llseek(struct file *file, loff_t off, int whence)
 
 static int vf_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	return -ENODEV; /* not yet: issue 6 (d), the fault handler */
+	return vf_map_create(file->private_data, vma);
 }
 
 const struct file_operations vf_fops = {

@@ -43,6 +43,24 @@ unsigned int vf_timeout_ms = 3000;
 module_param_named(timeout_ms, vf_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(timeout_ms, "connect and handshake timeout in ms (100..60000, default 3000)");
 
+/* Read-only counters: pages fetched by faults, published, dropped by invalidation. */
+static int vf_stats_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "fetched %lld published %lld invalidated %lld\n",
+			  (long long)atomic64_read(&vf_stat_fetched),
+			  (long long)atomic64_read(&vf_stat_published),
+			  (long long)atomic64_read(&vf_stat_invalidated));
+}
+
+static int vf_stats_set(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+static const struct kernel_param_ops vf_stats_ops = { .set = vf_stats_set, .get = vf_stats_get };
+module_param_cb(stats, &vf_stats_ops, NULL, 0444);
+MODULE_PARM_DESC(stats, "mmap counters (read-only): pages fetched, published, invalidated");
+
 static struct vf_node *vf_nodes;
 static unsigned int vf_nnodes;
 static dev_t vf_devt;

@@ -78,6 +78,8 @@ struct vf_conn {
 		u32 revents;
 	} missed[VF_MISSED];
 	u32 nmissed;
+	struct mutex maps_lock;		/* guards maps (map.c) */
+	struct list_head maps;		/* struct vf_map of every mmap */
 	char desc[64];		/* "tcp:10.0.2.2:7070", for logs */
 };
 
@@ -91,6 +93,7 @@ struct vf_file {
 	const struct vdri_class *cls;
 	const struct vdri_driver *drv;
 	const char *what;	/* node path or "(from ioctl)", for logs */
+	struct address_space mapping; /* the file's f_mapping: its mmaps' pages */
 };
 
 /* main.c: settings */
@@ -107,9 +110,17 @@ void vf_conn_shutdown_current(void);
 s64 vf_call(struct vf_conn *c, u16 op, u32 handle, struct kvec *iov, int niov,
 	    struct vf_reply *rep);
 void vf_send_noreply(struct vf_conn *c, u16 op, u32 handle);
+void vf_send_noreply_iov(struct vf_conn *c, u16 op, u32 handle, struct kvec *iov, int niov);
 void vf_reply_free(struct vf_reply *rep);
 int vf_conn_add_file(struct vf_conn *c, struct vf_file *f);
 void vf_conn_del_file(struct vf_conn *c, struct vf_file *f);
+
+/* map.c */
+extern atomic64_t vf_stat_fetched, vf_stat_published, vf_stat_invalidated;
+void vf_mapping_init(struct address_space *mapping, struct inode *host);
+int vf_map_create(struct vf_file *f, struct vm_area_struct *vma);
+int vf_maps_publish(struct vf_conn *c);
+int vf_maps_invalidate(struct vf_conn *c);
 
 /* file.c */
 extern const struct file_operations vf_fops;

@@ -6,7 +6,8 @@
 # network (10.0.2.2).  In the guest, with no LD_PRELOAD: module parameters
 # refused with their reason, the nodes under /dev/dri/, a statically linked
 # program doing raw syscall(SYS_ioctl) (tests/vm/kmodtest.c: VERSION, dumb
-# buffer, PRIME export to a dma-buf fd and back, GEM close, read/poll),
+# buffer, PRIME export to a dma-buf fd and back, GEM close, mmap with exact
+# dirty tracking and invalidation, read/poll),
 # rmmod refused while a file is open; then the driver VM is killed under a
 # guest program and a blocked reader: both get EIO and exit, new opens get
 # ENODEV, rmmod works, and the guest kernel logged no warning.
@@ -125,6 +126,16 @@ check "dumb buffer create: $(grep ^dumb "$out/gem.txt")" '[ $rc -eq 0 ] && [[ "$
 check "PRIME export makes a guest dma-buf fd (lseek SEEK_END = size), import gives the handle back" \
     '[[ "$o" == *"dmabuf fd "* && "$o" == *"prime import handle"* ]] && ! grep -q FAIL "$out/gem.txt"'
 check "GEM close; a second close of the handle gets EINVAL" '[[ "$o" == *"gem close ok, again: EINVAL"* ]]'
+o="$(gcmd "$KT /dev/dri/vdri-$VCARD map; cat /sys/module/vdri_front/parameters/stats")"; rc=$?
+echo "$o" > "$out/map.txt"
+check "mmap: exactly the written pages are published at DMA_BUF_IOCTL_SYNC ($(grep '^map published' "$out/map.txt"))" \
+    '[[ "$o" == *"map published 2 pages for 2 written"* ]]'
+check "mmap: a new mapping fetches the published pages from the device" \
+    '[[ "$o" == *"map second mapping sees the published pages"* ]]'
+check "mmap: an old mapping sees device-side changes after the next SYNC (zapped, fetched again)" \
+    '[[ "$o" == *"map first mapping refreshed after SYNC"* ]]'
+check "mmap: munmap publishes the last writes; the dma-buf fd maps the same bytes" \
+    '[[ "$o" == *"map munmap published the last write"* && "$o" == *"map dma-buf mapping sees the same bytes"* ]] && [ $rc -eq 0 ]'
 o="$(gcmd "$KT /dev/dri/vdri-$VCARD events")"; rc=$?
 check "non-blocking read: EAGAIN; poll with no event times out" \
     '[ $rc -eq 0 ] && [[ "$o" == *"read: EAGAIN"* && "$o" == *"poll: timeout"* ]]'

@@ -10,6 +10,13 @@
  *                                     dma-buf fd (lseek SEEK_END = size),
  *                                     import back, GEM close (twice: EINVAL)
  *   vdri-kmodtest NODE events         non-blocking read: EAGAIN; poll: nothing
+ *   vdri-kmodtest NODE map            mmap of a dumb buffer: written pages reach
+ *                                     the device at DMA_BUF_IOCTL_SYNC (exactly
+ *                                     the written ones, from the module's
+ *                                     counters), a new mapping sees them, an
+ *                                     old one sees device-side changes after
+ *                                     the next SYNC, munmap publishes, the
+ *                                     dma-buf fd maps the same bytes
  *   vdri-kmodtest NODE hang FILE      a child blocks in read(), the parent
  *                                     repeats VERSION and appends a count to
  *                                     FILE; both report the first error
@@ -25,12 +32,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <drm.h>
 #include <drm_mode.h>
+#include <linux/dma-buf.h>
 
 static int failures;
 
@@ -161,6 +170,131 @@ static int cmd_gem(int fd)
 	return 0;
 }
 
+/* pages published so far (the module's counters) */
+static long long published(void)
+{
+	long long f = -1, p = -1, i = -1;
+	FILE *s = fopen("/sys/module/vdri_front/parameters/stats", "r");
+
+	if (s) {
+		if (fscanf(s, "fetched %lld published %lld invalidated %lld", &f, &p, &i) != 3)
+			p = -1;
+		fclose(s);
+	}
+	return p;
+}
+
+/* every byte of page pg of m is v */
+static int page_is(const uint8_t *m, int pg, uint8_t v)
+{
+	for (int i = 0; i < 4096; i++)
+		if (m[pg * 4096 + i] != v)
+			return 0;
+	return 1;
+}
+
+static int dmabuf_sync(int dfd)
+{
+	struct dma_buf_sync s = {.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW};
+	int r = raw_ioctl(dfd, DMA_BUF_IOCTL_SYNC, &s);
+
+	s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+	return r ? r : raw_ioctl(dfd, DMA_BUF_IOCTL_SYNC, &s);
+}
+
+static int cmd_map(int fd)
+{
+	struct drm_mode_create_dumb cd = {.width = 1024, .height = 4, .bpp = 32}; /* 4 pages */
+	struct drm_mode_map_dumb md = {0};
+	struct drm_prime_handle ph = {0};
+	uint8_t *m1, *m2, *m3, *md1;
+	long long p0, p1;
+	int r;
+
+	r = raw_ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd);
+	if (r || cd.size != 4 * 4096) {
+		FAIL("MODE_CREATE_DUMB 1024x4x32: %s size %llu", errname(r),
+		     (unsigned long long)cd.size);
+		return 0;
+	}
+	md.handle = ph.handle = cd.handle;
+	ph.flags = DRM_CLOEXEC | DRM_RDWR;
+	if ((r = raw_ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &md)) ||
+	    (r = raw_ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph))) {
+		FAIL("MAP_DUMB / PRIME_HANDLE_TO_FD: %s", errname(r));
+		return 0;
+	}
+	m1 = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)md.offset);
+	if (m1 == MAP_FAILED) {
+		FAIL("mmap of the dumb buffer: %s", errname(errno));
+		return 0;
+	}
+	if (!page_is(m1, 0, 0) || !page_is(m1, 3, 0))
+		FAIL("a new dumb buffer is not zero through the mapping");
+	/* write pages 0 and 2 only: exactly those two must travel */
+	memset(m1, 0xa1, 4096);
+	memset(m1 + 2 * 4096, 0xa2, 4096);
+	p0 = published();
+	r = dmabuf_sync(ph.fd);
+	p1 = published();
+	if (r)
+		FAIL("DMA_BUF_IOCTL_SYNC: %s", errname(r));
+	printf("map published %lld pages for 2 written\n", p1 - p0);
+	if (p1 - p0 != 2)
+		FAIL("published %lld pages at SYNC, expected exactly the 2 written", p1 - p0);
+	/* a second mapping fetches from the device: it sees what was published */
+	m2 = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)md.offset);
+	if (m2 == MAP_FAILED) {
+		FAIL("second mmap: %s", errname(errno));
+		return 0;
+	}
+	if (page_is(m2, 0, 0xa1) && page_is(m2, 1, 0) && page_is(m2, 2, 0xa2) && page_is(m2, 3, 0))
+		printf("map second mapping sees the published pages\n");
+	else
+		FAIL("second mapping: pages %02x %02x %02x %02x, expected a1 00 a2 00", m2[0],
+		     m2[4096], m2[8192], m2[12288]);
+	/* a change through m2, published; m1 (stale copy) sees it after SYNC */
+	memset(m2 + 4096, 0xb1, 4096);
+	if (m1[4096] != 0)
+		FAIL("the first mapping saw another mapping's write before any SYNC");
+	r = dmabuf_sync(ph.fd);
+	if (r)
+		FAIL("DMA_BUF_IOCTL_SYNC: %s", errname(r));
+	if (page_is(m1, 1, 0xb1) && page_is(m1, 0, 0xa1))
+		printf("map first mapping refreshed after SYNC\n");
+	else
+		FAIL("first mapping after SYNC: page 1 is %02x, expected b1", m1[4096]);
+	/* munmap publishes */
+	memset(m2 + 3 * 4096, 0xc3, 4096);
+	munmap(m2, cd.size);
+	m3 = mmap(NULL, cd.size, PROT_READ, MAP_SHARED, fd, (off_t)md.offset);
+	if (m3 == MAP_FAILED) {
+		FAIL("third mmap: %s", errname(errno));
+		return 0;
+	}
+	if (page_is(m3, 3, 0xc3))
+		printf("map munmap published the last write\n");
+	else
+		FAIL("after munmap page 3 is %02x, expected c3", m3[3 * 4096]);
+	/* the dma-buf maps the same buffer */
+	md1 = mmap(NULL, cd.size, PROT_READ, MAP_SHARED, ph.fd, 0);
+	if (md1 == MAP_FAILED)
+		FAIL("mmap of the dma-buf fd: %s", errname(errno));
+	else if (page_is(md1, 0, 0xa1) && page_is(md1, 1, 0xb1) && page_is(md1, 3, 0xc3))
+		printf("map dma-buf mapping sees the same bytes\n");
+	else
+		FAIL("dma-buf mapping: %02x %02x %02x, expected a1 b1 c3", md1[0], md1[4096],
+		     md1[3 * 4096]);
+	if (md1 != MAP_FAILED)
+		munmap(md1, cd.size);
+	munmap(m3, cd.size);
+	munmap(m1, cd.size);
+	close(ph.fd);
+	struct drm_gem_close gc = {.handle = cd.handle};
+	raw_ioctl(fd, DRM_IOCTL_GEM_CLOSE, &gc);
+	return 0;
+}
+
 static int cmd_events(const char *node)
 {
 	struct pollfd p;
@@ -237,7 +371,7 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s NODE version|gem|events|hang FILE\n", argv[0]);
+		fprintf(stderr, "usage: %s NODE version|gem|map|events|hang FILE\n", argv[0]);
 		return 2;
 	}
 	if (!strcmp(argv[2], "events"))
@@ -251,6 +385,8 @@ int main(int argc, char **argv)
 		r = cmd_version(fd);
 	else if (!strcmp(argv[2], "gem"))
 		r = cmd_gem(fd);
+	else if (!strcmp(argv[2], "map"))
+		r = cmd_map(fd);
 	else if (!strcmp(argv[2], "hang") && argc > 3)
 		r = cmd_hang(fd, argv[1], argv[3]);
 	else {
