@@ -158,6 +158,8 @@ if VM_PID=$GUEST_PID vm_wait_file "$G/progress" 60; then
         dt=$(awk -v a="$tk" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
         check "driver VM killed: the ioctl loop gets EIO and exits ($(grep '^hang error' "$G/hang.txt") in ${dt} s)" \
             'grep -q "^hang error EIO after [0-9]*" "$G/hang.txt" && [ "$(cat "$G/hang.rc")" = 2 ]'
+        check "... a mapping touched after the loss gets SIGBUS, no hang" \
+            'grep -q "^hang mmap after loss: SIGBUS" "$G/hang.txt"'
         check "... and the reader blocked in read() gets EIO and exits" \
             'grep -q "^reader: read returned -1 (EIO)" "$G/hang.txt" && grep -q "^reader ended" "$G/hang.txt"'
     else

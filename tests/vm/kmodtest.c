@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -324,8 +325,33 @@ static int cmd_events(const char *node)
 	return 0;
 }
 
+static sigjmp_buf bus_jmp;
+
+static void on_bus(int sig)
+{
+	siglongjmp(bus_jmp, 1);
+}
+
+/* Touch a mapping whose pages were never fetched: 1 if that raised SIGBUS. */
+static int touch_gets_sigbus(volatile uint8_t *p)
+{
+	struct sigaction sa = {.sa_handler = on_bus}, old;
+	int bus = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(bus_jmp, 1) == 0)
+		(void)p[0];
+	else
+		bus = 1;
+	sigaction(SIGBUS, &old, NULL);
+	return bus;
+}
+
 static int cmd_hang(int fd, const char *node, const char *file)
 {
+	struct drm_mode_create_dumb cd = {.width = 1024, .height = 4, .bpp = 32};
+	struct drm_mode_map_dumb md = {0};
+	uint8_t *map = MAP_FAILED;
 	char name[64], buf[256];
 	unsigned long i;
 	pid_t child;
@@ -333,6 +359,14 @@ static int cmd_hang(int fd, const char *node, const char *file)
 	long n;
 	FILE *f;
 
+	/* a mapping none of whose pages is fetched before the driver VM dies */
+	if (raw_ioctl(fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd) == 0) {
+		md.handle = cd.handle;
+		if (raw_ioctl(fd, DRM_IOCTL_MODE_MAP_DUMB, &md) == 0)
+			map = mmap(NULL, cd.size, PROT_READ, MAP_SHARED, fd, (off_t)md.offset);
+	}
+	if (map == MAP_FAILED)
+		FAIL("dumb buffer mapping for the loss test");
 	/* the child waits in a blocking read: DRM has no event for it */
 	rfd = raw_open(node, O_RDWR);
 	if (rfd < 0) {
@@ -357,6 +391,9 @@ static int cmd_hang(int fd, const char *node, const char *file)
 	}
 	printf("hang error %s after %lu\n", errname(r), i);
 	fflush(stdout);
+	if (map != MAP_FAILED)
+		printf("hang mmap after loss: %s\n",
+		       touch_gets_sigbus(map) ? "SIGBUS" : "no signal");
 	if (waitpid(child, &st, 0) != child || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		FAIL("the blocked reader did not end with EIO/ENODEV");
 		return 1;
