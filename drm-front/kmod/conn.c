@@ -14,6 +14,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/utsname.h>
+#include <linux/vm_sockets.h>
 #include <linux/workqueue.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -29,12 +30,46 @@ struct vf_req {
 };
 
 /* The backend's address (module parameter "backend", parsed once at load). */
-static struct sockaddr_in vf_addr;
+static union {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_vm vm;
+} vf_addr;
+static int vf_addr_len;
 static char vf_addr_text[64];
 
 static DEFINE_MUTEX(vf_cur_lock); /* guards vf_cur and connecting */
 static struct vf_conn *vf_cur;
 
+/* "vsock:CID:PORT"; CID may be "host" (2) */
+static int vf_addr_parse_vsock(const char *p)
+{
+	const char *colon = strchr(p, ':');
+	unsigned int cid, port;
+	char num[12];
+	size_t n;
+
+	if (!colon || colon == p || colon - p >= sizeof(num))
+		return -EINVAL;
+	n = colon - p;
+	memcpy(num, p, n);
+	num[n] = '\0';
+	if (!strcmp(num, "host"))
+		cid = VMADDR_CID_HOST;
+	else if (kstrtouint(num, 10, &cid) || cid < VMADDR_CID_HOST || cid == VMADDR_CID_ANY)
+		return -EINVAL;
+	if (kstrtouint(colon + 1, 10, &port) || port == VMADDR_PORT_ANY)
+		return -EINVAL;
+	memset(&vf_addr, 0, sizeof(vf_addr));
+	vf_addr.vm.svm_family = AF_VSOCK;
+	vf_addr.vm.svm_cid = cid;
+	vf_addr.vm.svm_port = port;
+	vf_addr_len = sizeof(vf_addr.vm);
+	snprintf(vf_addr_text, sizeof(vf_addr_text), "vsock:%u:%u", cid, port);
+	return 0;
+}
+
+/* "tcp:IPV4:PORT" or "vsock:CID:PORT" */
 int vf_addr_parse(const char *uri)
 {
 	char host[20];
@@ -42,6 +77,8 @@ int vf_addr_parse(const char *uri)
 	unsigned int port;
 	size_t n;
 
+	if (uri && !strncmp(uri, "vsock:", 6))
+		return vf_addr_parse_vsock(uri + 6);
 	if (!uri || strncmp(uri, "tcp:", 4))
 		return -EINVAL;
 	p = uri + 4;
@@ -56,11 +93,12 @@ int vf_addr_parse(const char *uri)
 	if (kstrtouint(colon + 1, 10, &port) || port == 0 || port > 65535)
 		return -EINVAL;
 	memset(&vf_addr, 0, sizeof(vf_addr));
-	vf_addr.sin_family = AF_INET;
-	vf_addr.sin_port = htons(port);
-	if (!in4_pton(host, -1, (u8 *)&vf_addr.sin_addr.s_addr, '\0', NULL))
+	vf_addr.in.sin_family = AF_INET;
+	vf_addr.in.sin_port = htons(port);
+	if (!in4_pton(host, -1, (u8 *)&vf_addr.in.sin_addr.s_addr, '\0', NULL))
 		return -EINVAL;
-	snprintf(vf_addr_text, sizeof(vf_addr_text), "tcp:%pI4:%u", &vf_addr.sin_addr, port);
+	vf_addr_len = sizeof(vf_addr.in);
+	snprintf(vf_addr_text, sizeof(vf_addr_text), "tcp:%pI4:%u", &vf_addr.in.sin_addr, port);
 	return 0;
 }
 
@@ -568,22 +606,25 @@ static struct vf_conn *vf_connect(void)
 	c->max_frame = WIRE_FRAME_MIN_LIMIT;
 	strscpy(c->desc, vf_addr_text, sizeof(c->desc));
 
-	r = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &c->sock);
+	r = sock_create_kern(&init_net, vf_addr.sa.sa_family, SOCK_STREAM,
+			     vf_addr.sa.sa_family == AF_INET ? IPPROTO_TCP : 0, &c->sock);
 	if (r)
 		goto err;
 	sk = c->sock->sk;
 	/* connect and HELLO give up after timeout_ms */
 	sk->sk_sndtimeo = tmo;
 	sk->sk_rcvtimeo = tmo;
-	r = kernel_connect(c->sock, (struct sockaddr *)&vf_addr, sizeof(vf_addr), 0);
+	r = kernel_connect(c->sock, &vf_addr.sa, vf_addr_len, 0);
 	if (r)
 		goto err;
-	tcp_sock_set_nodelay(sk);
-	/* a driver VM that vanishes without a FIN is noticed in ~11 s */
-	sock_set_keepalive(sk);
-	tcp_sock_set_keepidle(sk, 5);
-	tcp_sock_set_keepintvl(sk, 2);
-	tcp_sock_set_keepcnt(sk, 3);
+	if (vf_addr.sa.sa_family == AF_INET) {
+		tcp_sock_set_nodelay(sk);
+		/* a driver VM that vanishes without a FIN is noticed in ~11 s */
+		sock_set_keepalive(sk);
+		tcp_sock_set_keepidle(sk, 5);
+		tcp_sock_set_keepintvl(sk, 2);
+		tcp_sock_set_keepcnt(sk, 3);
+	}
 	r = vf_hello(c);
 	if (r)
 		goto err;

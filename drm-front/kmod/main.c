@@ -20,7 +20,7 @@
 
 static char *backend;
 module_param(backend, charp, 0444);
-MODULE_PARM_DESC(backend, "the driver VM's vdri-backd: tcp:IPV4:PORT (required)");
+MODULE_PARM_DESC(backend, "the driver VM's vdri-backd: tcp:IPV4:PORT or vsock:CID:PORT (required)");
 
 static char *nodes = "card0,renderD128";
 module_param(nodes, charp, 0444);
@@ -161,11 +161,12 @@ static int vf_check_params(void)
 	size_t i;
 
 	if (!backend || !*backend) {
-		pr_err("vdri_front: backend= is required (tcp:IPV4:PORT of the driver VM's vdri-backd)\n");
+		pr_err("vdri_front: backend= is required (tcp:IPV4:PORT or vsock:CID:PORT of the driver VM's vdri-backd)\n");
 		return -EINVAL;
 	}
 	if (vf_addr_parse(backend)) {
-		pr_err("vdri_front: backend=%s: expected tcp:IPV4:PORT (port 1..65535)\n", backend);
+		pr_err("vdri_front: backend=%s: expected tcp:IPV4:PORT (port 1..65535) or vsock:CID:PORT (CID >= 2 or host)\n",
+		       backend);
 		return -EINVAL;
 	}
 	if (vf_timeout_ms < 100 || vf_timeout_ms > 60000) {

@@ -100,6 +100,12 @@ gdrm="$(awk '$2 ~ /^card/ {print $2; exit}' "$G/guest-nodes.txt")"
 check "a local name of a real DRM device of the guest (/dev/dri/$gdrm) is refused" \
     'insmod_fails "backend=tcp:10.0.2.2:$port nodes=card0:$gdrm" "/dev/dri/$gdrm exists already"'
 
+check "insmod backend=vsock:1:7070 (a CID below 2) fails with the reason" \
+    'insmod_fails "backend=vsock:1:7070" "or vsock:CID:PORT (CID >= 2 or host)"'
+o="$(gcmd "insmod $KO backend=vsock:host:7070 nodes=card0:vdri-vs0 && $KT /dev/dri/vdri-vs0 version; rmmod vdri_front && echo unloaded" 30)"
+check "backend=vsock:host:7070 loads; with no vsock transport in the guest an open fails with ENODEV" \
+    '[[ "$o" == *"open /dev/dri/vdri-vs0: ENODEV"* && "$o" == *unloaded* ]]'
+
 # ---- 2. load, nodes ----
 NODES="$VCARD,$VRENDER,$GCARD:vdri-virtio-gpu"
 o="$(gcmd "insmod $KO backend=tcp:10.0.2.2:$port nodes=$NODES name=kmod-guest && ls -l /dev/dri/")"
