@@ -31,6 +31,11 @@ static char *prefix = "vdri-";
 module_param(prefix, charp, 0444);
 MODULE_PARM_DESC(prefix, "prefix of the local names not given in nodes= (default vdri-)");
 
+static bool drm_names;
+module_param(drm_names, bool, 0444);
+MODULE_PARM_DESC(drm_names,
+		 "name the nodes card<N>/renderD<N> from the top of DRM's ranges down, with the sysfs libdrm and Mesa look for (default N: prefix names, invisible to libdrm)");
+
 char *vf_guest_name;
 module_param_named(name, vf_guest_name, charp, 0444);
 MODULE_PARM_DESC(name, "guest name sent to the backend (default: the host name; at most 64 bytes)");
@@ -60,6 +65,9 @@ static int vf_stats_set(const char *val, const struct kernel_param *kp)
 static const struct kernel_param_ops vf_stats_ops = { .set = vf_stats_set, .get = vf_stats_get };
 module_param_cb(stats, &vf_stats_ops, NULL, 0444);
 MODULE_PARM_DESC(stats, "mmap counters (read-only): pages fetched, published, invalidated");
+
+/* minors 0..255: DRM's layout (cards 0..63, render nodes 128..191) fits */
+#define VF_MINORS 256
 
 static struct vf_node *vf_nodes;
 static unsigned int vf_nnodes;
@@ -91,6 +99,8 @@ static int vf_parse_node(struct vf_node *nd, const char *s, size_t n)
 		if (!vf_name_ok(colon + 1, n - rn - 1))
 			return -EINVAL;
 		memcpy(nd->local, colon + 1, n - rn - 1);
+	} else if (drm_names) {
+		nd->local[0] = '\0'; /* picked once every explicit name is known */
 	} else if (snprintf(nd->local, VF_NAME_MAX, "%s%s", prefix, nd->remote) >= VF_NAME_MAX) {
 		return -EINVAL;
 	}
@@ -109,6 +119,44 @@ static bool vf_local_exists(const char *local)
 		return false;
 	path_put(&path);
 	return true;
+}
+
+/* A local name in use: under /dev/dri/, or by another node. */
+static bool vf_name_taken(const char *local)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < vf_nnodes; i++)
+		n += !strcmp(vf_nodes[i].local, local);
+	return n > 1 || vf_local_exists(local);
+}
+
+/* drm_names=1: explicit names must be DRM's; the others are picked. */
+static int vf_drm_names(void)
+{
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < vf_nnodes; i++) {
+		if (vf_nodes[i].local[0] && vf_drm_minor_of(vf_nodes[i].local) < 0) {
+			pr_err("vdri_front: nodes=%s: with drm_names=1 a local name is card<N> (N 0..63) or renderD<N> (N 128..191), not %s\n",
+			       nodes, vf_nodes[i].local);
+			return -EINVAL;
+		}
+	}
+	for (i = 0; i < vf_nnodes; i++) {
+		if (vf_nodes[i].local[0])
+			continue;
+		r = vf_drm_name_pick(&vf_nodes[i], vf_name_taken);
+		if (r) {
+			pr_err("vdri_front: nodes=%s: with drm_names=1, %s: %s\n", nodes,
+			       vf_nodes[i].remote,
+			       r == -EINVAL ? "give a local name (the remote name says no node type)"
+					    : "no free DRM name");
+			return r;
+		}
+	}
+	return 0;
 }
 
 static int vf_parse_nodes(void)
@@ -138,6 +186,12 @@ static int vf_parse_nodes(void)
 		}
 		vf_nnodes++;
 		s = *end ? end + 1 : end;
+	}
+	if (drm_names) {
+		int r = vf_drm_names();
+
+		if (r)
+			return r;
 	}
 	for (i = 0; i < vf_nnodes; i++) {
 		for (j = 0; j < i; j++) {
@@ -207,7 +261,9 @@ static void vf_nodes_remove(void)
 	unsigned int i;
 
 	for (i = 0; i < vf_nnodes; i++) {
-		if (vf_nodes[i].dev)
+		if (drm_names)
+			vf_discovery_remove(&vf_nodes[i], vf_class);
+		else if (vf_nodes[i].dev)
 			device_destroy(vf_class, vf_nodes[i].devt);
 		if (vf_nodes[i].cdev.dev)
 			cdev_del(&vf_nodes[i].cdev);
@@ -222,7 +278,8 @@ static int vf_nodes_create(void)
 
 	for (i = 0; i < vf_nnodes; i++) {
 		nd = &vf_nodes[i];
-		nd->devt = MKDEV(MAJOR(vf_devt), MINOR(vf_devt) + i);
+		/* with DRM's names, DRM's minors: libdrm reads the type from them */
+		nd->devt = MKDEV(MAJOR(vf_devt), drm_names ? vf_drm_minor_of(nd->local) : i);
 		cdev_init(&nd->cdev, &vf_fops);
 		nd->cdev.owner = THIS_MODULE;
 		r = cdev_add(&nd->cdev, nd->devt, 1);
@@ -230,11 +287,17 @@ static int vf_nodes_create(void)
 			nd->cdev.dev = 0;
 			return r;
 		}
-		nd->dev = device_create(vf_class, NULL, nd->devt, nd, "%s", nd->local);
-		if (IS_ERR(nd->dev)) {
-			r = PTR_ERR(nd->dev);
-			nd->dev = NULL;
-			return r;
+		if (drm_names) {
+			r = vf_discovery_add(nd, vf_class);
+			if (r)
+				return r;
+		} else {
+			nd->dev = device_create(vf_class, NULL, nd->devt, nd, "%s", nd->local);
+			if (IS_ERR(nd->dev)) {
+				r = PTR_ERR(nd->dev);
+				nd->dev = NULL;
+				return r;
+			}
 		}
 		pr_info("vdri_front: /dev/dri/%s -> %s %s\n", nd->local, vf_addr_desc(), nd->path);
 	}
@@ -248,7 +311,7 @@ static int __init vf_init(void)
 	r = vf_check_params();
 	if (r)
 		goto err_params;
-	r = alloc_chrdev_region(&vf_devt, 0, vf_nnodes, "vdri");
+	r = alloc_chrdev_region(&vf_devt, 0, VF_MINORS, "vdri");
 	if (r)
 		goto err_params;
 	vf_class = class_create(THIS_MODULE, "vdri");
@@ -267,7 +330,7 @@ err_nodes:
 	vf_nodes_remove();
 	class_destroy(vf_class);
 err_region:
-	unregister_chrdev_region(vf_devt, vf_nnodes);
+	unregister_chrdev_region(vf_devt, VF_MINORS);
 err_params:
 	kfree(vf_nodes);
 	return r;
@@ -277,7 +340,7 @@ static void __exit vf_exit(void)
 {
 	vf_nodes_remove();
 	class_destroy(vf_class);
-	unregister_chrdev_region(vf_devt, vf_nnodes);
+	unregister_chrdev_region(vf_devt, VF_MINORS);
 	vf_conn_shutdown_current();
 	kfree(vf_nodes);
 }

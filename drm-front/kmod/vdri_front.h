@@ -51,6 +51,9 @@ struct vf_node {
 	struct cdev cdev;
 	struct device *dev;
 	dev_t devt;
+	/* drm_names=1 (discovery.c) */
+	struct platform_device *pdev;
+	struct kobject *drm_kobj;
 };
 
 /* A reply handed from the receive thread to the waiting caller. */
@@ -114,6 +117,12 @@ void vf_send_noreply_iov(struct vf_conn *c, u16 op, u32 handle, struct kvec *iov
 void vf_reply_free(struct vf_reply *rep);
 int vf_conn_add_file(struct vf_conn *c, struct vf_file *f);
 void vf_conn_del_file(struct vf_conn *c, struct vf_file *f);
+
+/* discovery.c */
+int vf_drm_minor_of(const char *name);
+int vf_drm_name_pick(struct vf_node *nd, bool (*taken)(const char *name));
+int vf_discovery_add(struct vf_node *nd, struct class *cls);
+void vf_discovery_remove(struct vf_node *nd, struct class *cls);
 
 /* map.c */
 extern atomic64_t vf_stat_fetched, vf_stat_published, vf_stat_invalidated;

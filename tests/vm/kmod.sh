@@ -68,7 +68,7 @@ port="$(vm_free_port)"
 vm_start "$ROOT/tests/vm/jobs/kmod-back-job.sh" "$out/back" --port "$port" --gpu plain \
     --mem 1024 --smp 1 --timeout 300
 BACK_PID=$VM_PID
-vm_start "$ROOT/tests/vm/jobs/kmod-guest-job.sh" "$G" --gpu plain --mem 512 --smp 1 --timeout 300 \
+vm_start "$ROOT/tests/vm/jobs/kmod-guest-job.sh" "$G" --gpu none --mem 512 --smp 1 --timeout 300 \
     --qemu-arg -netdev --qemu-arg user,id=n0 --qemu-arg -device --qemu-arg virtio-net-pci,netdev=n0
 GUEST_PID=$VM_PID
 if ! VM_PID=$BACK_PID vm_wait_file "$out/back/ready" 180 || ! VM_PID=$GUEST_PID vm_wait_file "$G/ready" 180; then
@@ -152,9 +152,25 @@ check "the test program is statically linked (no ELF interpreter)" \
 o="$(gcmd "sleep 30 < /dev/dri/vdri-$VCARD & p=\$!; sleep 1; rmmod vdri_front; echo rc=\$?; lsmod | grep -c ^vdri_front; kill \$p")"
 check "rmmod while a node is open is refused, the module stays" '[[ "$o" == *"rc=1"* && "$o" == *$'"'"'\n1'"'"'* ]]'
 
-# ---- 5. the driver VM dies under a guest program and a blocked reader ----
+# ---- 5. discovery: DRM names and the sysfs libdrm reads (drm_names=1) ----
+o="$(gcmd "rmmod vdri_front && insmod $KO backend=tcp:10.0.2.2:$port nodes=$VCARD,$VRENDER,$GCARD drm_names=1 && ls -l /dev/dri/")"
+echo "$o" > "$out/ls-drm.txt"
+check "drm_names=1: /dev/dri/card15, renderD143, card14 with DRM's minors" \
+    'grep -qE "^crw.* [0-9]+, +15 .* card15\$" "$out/ls-drm.txt" && grep -qE "^crw.* [0-9]+, +143 .* renderD143\$" "$out/ls-drm.txt" && grep -qE "^crw.* [0-9]+, +14 .* card14\$" "$out/ls-drm.txt"'
+o="$(gcmd "drmdevice" 60)"
+echo "$o" > "$out/drmdevice.txt"
+check "drmdevice (libdrm, no LD_PRELOAD) lists the forwarded nodes on the platform bus" \
+    'grep -q "/dev/dri/card15" "$out/drmdevice.txt" && grep -q "/dev/dri/renderD143" "$out/drmdevice.txt" && grep -q "vdri-$VCARD" "$out/drmdevice.txt"'
+# the guest VM has no GPU of its own (vm.sh --gpu none): a virtio_gpu is the driver VM's
+check "the guest VM has no virtio_gpu of its own" '! grep -q virtio_gpu "$G/guest-nodes.txt"'
+gcmd "modetest -M virtio_gpu > /vmout/modetest.txt 2>&1; echo rc=\$?" 120 > "$out/modetest.rc"
+check "modetest -M virtio_gpu (drmOpen by driver name) lists the driver VM's encoders, connectors, CRTCs, planes" \
+    'grep -q "rc=0" "$out/modetest.rc" && grep -qE "^[0-9]+[[:space:]]+[0-9]+[[:space:]]+(connected|disconnected)[[:space:]]+Virtual-1" "$G/modetest.txt" && grep -q "^Encoders:" "$G/modetest.txt" && grep -q "^CRTCs:" "$G/modetest.txt" && grep -q "^Planes:" "$G/modetest.txt"'
+VCARD_LOCAL=card15
+
+# ---- 6. the driver VM dies under a guest program and a blocked reader ----
 # (the guest writes under /vmout, which is $G here)
-gcmd "($KT /dev/dri/vdri-$VCARD hang /vmout/progress > /vmout/hang.txt 2>&1; echo \$? > /vmout/hang.rc) > /dev/null 2>&1 &" > /dev/null
+gcmd "($KT /dev/dri/$VCARD_LOCAL hang /vmout/progress > /vmout/hang.txt 2>&1; echo \$? > /vmout/hang.rc) > /dev/null 2>&1 &" > /dev/null
 if VM_PID=$GUEST_PID vm_wait_file "$G/progress" 60; then
     sleep 1
     tk=$(date +%s.%N)
@@ -176,9 +192,9 @@ else
     bad "the guest's ioctl loop started"
 fi
 ts=$(date +%s.%N)
-o="$(gcmd "$KT /dev/dri/vdri-$VCARD version" 20)"
+o="$(gcmd "$KT /dev/dri/$VCARD_LOCAL version" 20)"
 dt=$(awk -v a="$ts" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-check "a new open with no driver VM fails with ENODEV (in ${dt} s)" '[[ "$o" == *"open /dev/dri/vdri-$VCARD: ENODEV"* ]]'
+check "a new open with no driver VM fails with ENODEV (in ${dt} s)" '[[ "$o" == *"open /dev/dri/$VCARD_LOCAL: ENODEV"* ]]'
 o="$(gcmd "rmmod vdri_front && echo unloaded")"
 check "rmmod after the files are closed" '[[ "$o" == *unloaded* ]]'
 gcmd "dmesg" > "$out/dmesg.txt"
