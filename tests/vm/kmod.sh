@@ -65,7 +65,7 @@ gcmd() {
 
 t0=$(date +%s)
 port="$(vm_free_port)"
-vm_start "$ROOT/tests/vm/jobs/kmod-back-job.sh" "$out/back" --port "$port" --gpu plain \
+vm_start "$ROOT/tests/vm/jobs/kmod-back-job.sh" "$out/back" --port "$port" --gpu virgl \
     --mem 1024 --smp 1 --timeout 300
 BACK_PID=$VM_PID
 vm_start "$ROOT/tests/vm/jobs/kmod-guest-job.sh" "$G" --gpu none --mem 512 --smp 1 --timeout 300 \
@@ -80,7 +80,8 @@ fi
 ok "driver VM (vdri-backd on tcp) and guest VM up ($(($(date +%s) - t0)) s)"
 node_of() { awk -v d="$1" -v p="$2" '$3 == d && $2 ~ "^" p {print $2; exit}' "$out/back/nodes.txt"; }
 VCARD="$(node_of vgem card)" VRENDER="$(node_of vgem renderD)" GCARD="$(node_of virtio_gpu card)"
-echo "driver VM nodes: vgem $VCARD $VRENDER, virtio_gpu $GCARD"
+GRENDER="$(node_of virtio_gpu renderD)"
+echo "driver VM nodes: vgem $VCARD $VRENDER, virtio_gpu $GCARD $GRENDER"
 
 # ---- 1. parameters are checked at load ----
 insmod_fails() { # $1: parameters, $2: the kernel log line expected
@@ -153,7 +154,8 @@ o="$(gcmd "sleep 30 < /dev/dri/vdri-$VCARD & p=\$!; sleep 1; rmmod vdri_front; e
 check "rmmod while a node is open is refused, the module stays" '[[ "$o" == *"rc=1"* && "$o" == *$'"'"'\n1'"'"'* ]]'
 
 # ---- 5. discovery: DRM names and the sysfs libdrm reads (drm_names=1) ----
-o="$(gcmd "rmmod vdri_front && insmod $KO backend=tcp:10.0.2.2:$port nodes=$VCARD,$VRENDER,$GCARD drm_names=1 && ls -l /dev/dri/")"
+# (the virtio_gpu render node named in the range tests/vm/dri_node.h searches)
+o="$(gcmd "rmmod vdri_front && insmod $KO backend=tcp:10.0.2.2:$port nodes=$VCARD,$VRENDER,$GCARD,$GRENDER:renderD131 drm_names=1 && ls -l /dev/dri/")"
 echo "$o" > "$out/ls-drm.txt"
 check "drm_names=1: /dev/dri/card15, renderD143, card14 with DRM's minors" \
     'grep -qE "^crw.* [0-9]+, +15 .* card15\$" "$out/ls-drm.txt" && grep -qE "^crw.* [0-9]+, +143 .* renderD143\$" "$out/ls-drm.txt" && grep -qE "^crw.* [0-9]+, +14 .* card14\$" "$out/ls-drm.txt"'
@@ -166,6 +168,9 @@ check "the guest VM has no virtio_gpu of its own" '! grep -q virtio_gpu "$G/gues
 gcmd "modetest -M virtio_gpu > /vmout/modetest.txt 2>&1; echo rc=\$?" 120 > "$out/modetest.rc"
 check "modetest -M virtio_gpu (drmOpen by driver name) lists the driver VM's encoders, connectors, CRTCs, planes" \
     'grep -q "rc=0" "$out/modetest.rc" && grep -qE "^[0-9]+[[:space:]]+[0-9]+[[:space:]]+(connected|disconnected)[[:space:]]+Virtual-1" "$G/modetest.txt" && grep -q "^Encoders:" "$G/modetest.txt" && grep -q "^CRTCs:" "$G/modetest.txt" && grep -q "^Planes:" "$G/modetest.txt"'
+gcmd "$BUILD/tests/vm/vdri-eglgbm > /vmout/eglgbm.txt 2>&1; echo rc=\$?" 180 > "$out/eglgbm.rc"
+check "Mesa (EGL on GBM, GLES2) on the forwarded virtio_gpu render node: virgl renders the checked picture ($(grep -c . "$G/eglgbm.txt") lines)" \
+    'grep -q "rc=0" "$out/eglgbm.rc" && grep -q "gl renderer is virgl: yes" "$G/eglgbm.txt" && grep -q "picture: ok" "$G/eglgbm.txt"'
 VCARD_LOCAL=card15
 
 # ---- 6. the driver VM dies under a guest program and a blocked reader ----
