@@ -68,21 +68,8 @@ static int vf_acc_write(void *ctx, uint64_t uaddr, const void *src, uint64_t len
 static int vf_acc_fd_to_handle(void *ctx, int32_t ufd, uint32_t *handle)
 {
 	struct vf_actx *x = ctx;
-	struct fd fd = fdget(ufd);
-	struct vf_file *g;
-	int r = -EBADF;
 
-	if (!fd.file)
-		return r;
-	if (fd.file->f_op == &vf_fops) {
-		g = fd.file->private_data;
-		if (g && g->conn == x->f->conn && !READ_ONCE(g->dead)) {
-			*handle = g->handle;
-			r = 0;
-		}
-	}
-	fdput(fd);
-	return r;
+	return vf_fd_to_handle(x->f, ufd, handle);
 }
 
 static struct vf_file *vf_file_new(struct vf_conn *c, u32 handle, const struct wire_file_info *info,
@@ -114,19 +101,17 @@ static void vf_file_free(struct vf_file *f)
 	kfree(f);
 }
 
-static int32_t vf_acc_new_file(void *ctx, uint32_t handle, const struct wire_file_info *info)
+/* A remote file that f's ioctl made, as a new guest fd (an anon-inode file). */
+int vf_new_file_fd(struct vf_file *f, u32 handle, const struct wire_file_info *info)
 {
-	struct vf_actx *x = ctx;
 	struct vf_file *g;
 	struct file *file;
 	int fd, r;
 
-	if (x->kernel)
-		return -EINVAL;
-	g = vf_file_new(x->f->conn, handle, info, x->f->cls, "(from ioctl)");
+	g = vf_file_new(f->conn, handle, info, f->cls, "(from ioctl)");
 	if (!g)
 		return -ENOMEM;
-	g->drv = x->f->drv; /* a dma-buf or fence of the same device */
+	g->drv = f->drv; /* a dma-buf or fence of the same device */
 	r = vf_conn_add_file(g->conn, g);
 	if (r) {
 		vf_send_noreply(g->conn, WIRE_OP_CLOSE, handle);
@@ -152,6 +137,35 @@ static int32_t vf_acc_new_file(void *ctx, uint32_t handle, const struct wire_fil
 	return fd;
 }
 
+static int32_t vf_acc_new_file(void *ctx, uint32_t handle, const struct wire_file_info *info)
+{
+	struct vf_actx *x = ctx;
+
+	if (x->kernel)
+		return -EINVAL;
+	return vf_new_file_fd(x->f, handle, info);
+}
+
+/* The handle of one of this module's files on f's connection, by guest fd. */
+int vf_fd_to_handle(struct vf_file *f, int ufd, u32 *handle)
+{
+	struct fd fd = fdget(ufd);
+	struct vf_file *g;
+	int r = -EBADF;
+
+	if (!fd.file)
+		return r;
+	if (fd.file->f_op == &vf_fops) {
+		g = fd.file->private_data;
+		if (g && g->conn == f->conn && !READ_ONCE(g->dead)) {
+			*handle = g->handle;
+			r = 0;
+		}
+	}
+	fdput(fd);
+	return r;
+}
+
 static void vf_acc_drop_file(void *ctx, int32_t fd)
 {
 	close_fd(fd);
@@ -175,8 +189,8 @@ static u32 vf_sync_points(const struct vf_file *f, const struct m_ioctl *d)
 	return M_F_PUBLISH | M_F_REFRESH;
 }
 
-static long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned int cmd,
-			  unsigned long arg, bool kernel)
+long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned int cmd,
+		   unsigned long arg, bool kernel)
 {
 	const struct m_limits lim = M_LIMITS_DEFAULT;
 	struct vf_actx x = { .f = f, .kernel = kernel };
@@ -190,7 +204,7 @@ static long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned i
 	struct m_buf buf = { .alloc = &vf_alloc };
 	struct m_plan plan = { .alloc = &vf_alloc };
 	struct vf_reply rep = { NULL };
-	u32 sync = kernel ? 0 : vf_sync_points(f, d);
+	u32 sync = vf_sync_points(f, d);
 	struct kvec iov;
 	int64_t r, result;
 
@@ -232,7 +246,11 @@ static long vf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct vf_file *f = file->private_data;
 	const struct m_ioctl *d = f->cls ? vdri_class_lookup(f->cls, f->drv, cmd) : NULL;
+	long r;
 
+	/* atomic commits with fence properties take the fenced variant (atomic.c) */
+	if (cmd == DRM_IOCTL_MODE_ATOMIC && f->cls && vf_atomic_fenced(f, arg, &r))
+		return r;
 	return vf_ioctl_desc(f, d, cmd, arg, false);
 }
 
@@ -446,6 +464,16 @@ static loff_t vf_llseek(struct file *file, loff_t off, int whence)
 	return r;
 }
 
+/* msync(MS_SYNC) lands here: the guest's writes to this file's mappings go out. */
+static int vf_fsync(struct file *file, loff_t start, loff_t end, int datasync)
+{
+	struct vf_file *f = file->private_data;
+
+	if (READ_ONCE(f->dead))
+		return -EIO;
+	return vf_maps_publish_mapping(f->conn, &f->mapping);
+}
+
 static int vf_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	return vf_map_create(file->private_data, vma);
@@ -463,4 +491,5 @@ const struct file_operations vf_fops = {
 	.unlocked_ioctl = vf_ioctl,
 	.compat_ioctl = vf_compat_ioctl,
 	.mmap = vf_mmap,
+	.fsync = vf_fsync,
 };

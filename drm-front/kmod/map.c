@@ -13,7 +13,8 @@
  *  - A write to a shared writable mapping goes through page_mkwrite, which
  *    marks the page dirty in the map's bitmap.
  *  - Publication (before a request whose descriptor says M_F_PUBLISH, a
- *    write(), and at the last munmap): for each dirty page, write-protect
+ *    write(), at msync(MS_SYNC)/fsync of the file's mappings, and at the
+ *    last munmap): for each dirty page, write-protect
  *    every PTE (folio_mkclean: the next write faults and marks it again),
  *    then send its bytes with PAGES_WRITE, runs of pages coalesced.  Only
  *    pages written since the last publication move.
@@ -370,6 +371,29 @@ int vf_maps_publish(struct vf_conn *c)
 	if (mutex_lock_killable(&c->maps_lock))
 		return -EINTR;
 	list_for_each_entry(m, &c->maps, link) {
+		mutex_lock(&m->lock);
+		r = vf_map_publish_locked(m, true);
+		mutex_unlock(&m->lock);
+		if (r)
+			break;
+	}
+	mutex_unlock(&c->maps_lock);
+	return r;
+}
+
+/* msync(MS_SYNC) and fsync: the file's own mappings are published. */
+int vf_maps_publish_mapping(struct vf_conn *c, struct address_space *mapping)
+{
+	struct vf_map *m;
+	int r = 0;
+
+	if (list_empty_careful(&c->maps))
+		return 0;
+	if (mutex_lock_killable(&c->maps_lock))
+		return -EINTR;
+	list_for_each_entry(m, &c->maps, link) {
+		if (m->mapping != mapping)
+			continue;
 		mutex_lock(&m->lock);
 		r = vf_map_publish_locked(m, true);
 		mutex_unlock(&m->lock);

@@ -37,6 +37,7 @@
 #include <linux/wait.h>
 #include <linux/xarray.h>
 
+#include "core/drm/drm_props.h"
 #include "vdri/classes.h"
 #include "vdri/wire.h"
 
@@ -97,6 +98,7 @@ struct vf_file {
 	const struct vdri_driver *drv;
 	const char *what;	/* node path or "(from ioctl)", for logs */
 	struct address_space mapping; /* the file's f_mapping: its mmaps' pages */
+	struct drm_prop_cache props;	/* atomic.c, under conn->lock */
 };
 
 /* main.c: settings */
@@ -130,9 +132,17 @@ void vf_mapping_init(struct address_space *mapping, struct inode *host);
 int vf_map_create(struct vf_file *f, struct vm_area_struct *vma);
 int vf_maps_publish(struct vf_conn *c);
 int vf_maps_invalidate(struct vf_conn *c);
+int vf_maps_publish_mapping(struct vf_conn *c, struct address_space *mapping);
 
 /* file.c */
 extern const struct file_operations vf_fops;
+long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned int cmd,
+		   unsigned long arg, bool kernel);
+int vf_new_file_fd(struct vf_file *f, u32 handle, const struct wire_file_info *info);
+int vf_fd_to_handle(struct vf_file *f, int ufd, u32 *handle);
+
+/* atomic.c */
+bool vf_atomic_fenced(struct vf_file *f, unsigned long arg, long *result);
 void vf_file_wake(struct vf_file *f, u32 revents);
 
 #endif /* VDRI_FRONT_H */

@@ -8,6 +8,8 @@ set -a
 . "$out/job.env"   # BUILD=<build dir>, ROOT=<source tree>
 set +a
 cp /run/vdri-drm.txt "$out/nodes.txt"
+# the DRM conformance checks natively: the guest's run through the module must equal it
+"$BUILD/tests/vm/vdri-drmtest" > "$out/native-drmtest.txt" 2>&1
 cat > /tmp/kmod.conf <<CONF
 listen tcp:0.0.0.0:7070
 export /dev/dri/card*
