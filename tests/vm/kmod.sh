@@ -180,6 +180,10 @@ grep -v '^~' "$out/back/native-drmtest.txt" > "$out/drmtest.native"
 grep -v '^~' "$G/drmtest.txt" > "$out/drmtest.guest"
 check "drmtest (DRM conformance: vgem, virtio_gpu, KMS, PRIME, syncobj, mmap...) through the module equals the native run, $(grep -c . "$out/drmtest.guest") lines ($(($(date +%s) - ts)) s)" \
     'grep -q "done failures=0" "$G/drmtest.txt" && diff "$out/drmtest.native" "$out/drmtest.guest" > "$out/drmtest.diff"'
+# IGT (Debian ships its benchmarks, not its tests): vgem_mmap opens vgem the IGT way
+gcmd "timeout 120 /usr/libexec/igt-gpu-tools/benchmarks/vgem_mmap > /vmout/igt-vgem_mmap.txt 2>&1; echo rc=\$?" 150 > "$out/igt.rc"
+check "IGT's vgem_mmap benchmark runs on the forwarded vgem ($(tr '\n' ' ' < "$G/igt-vgem_mmap.txt" | cut -c1-60))" \
+    'grep -q "rc=0" "$out/igt.rc"'
 VCARD_LOCAL=$VCARD
 
 # ---- 6. the driver VM dies under a guest program and a blocked reader ----
