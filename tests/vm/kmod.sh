@@ -8,9 +8,12 @@
 # program doing raw syscall(SYS_ioctl) (tests/vm/kmodtest.c: VERSION, dumb
 # buffer, PRIME export to a dma-buf fd and back, GEM close, mmap with exact
 # dirty tracking and invalidation, read/poll),
-# rmmod refused while a file is open; then the driver VM is killed under a
-# guest program and a blocked reader: both get EIO and exit, new opens get
-# ENODEV, rmmod works, and the guest kernel logged no warning.
+# rmmod refused while a file is open; drm_names=1 (the guest's vgem unloaded,
+# the driver VM's names mirrored): drmdevice, modetest -M virtio_gpu, Mesa
+# EGL/GBM/virgl rendering a checked picture, drmtest equal to the driver
+# VM's native run, IGT's vgem_mmap; then the driver VM is killed under a
+# guest program, a mapping and a blocked reader: EIO/SIGBUS, they exit, new
+# opens get ENODEV, rmmod works, and the guest kernel logged no warning.
 #   tests/vm/kmod.sh [BUILD_DIR]      (default build/release)
 # Ends with "N passed, N failed, N skipped".
 set -u
