@@ -34,7 +34,7 @@ MODULE_PARM_DESC(prefix, "prefix of the local names not given in nodes= (default
 static bool drm_names;
 module_param(drm_names, bool, 0444);
 MODULE_PARM_DESC(drm_names,
-		 "name the nodes card<N>/renderD<N> from the top of DRM's ranges down, with the sysfs libdrm and Mesa look for (default N: prefix names, invisible to libdrm)");
+		 "name the nodes card<N>/renderD<N> (free ones from card15/renderD143 down), with the sysfs libdrm and Mesa look for (default N: prefixed names, which libdrm does not find)");
 
 char *vf_guest_name;
 module_param_named(name, vf_guest_name, charp, 0444);
