@@ -67,12 +67,16 @@ VM_BIN := $(patsubst tests/vm/%.c,$(B)/tests/vm/vdri-%,$(VM_SRC))
 # Raw system calls on vdri_front.ko's nodes, statically linked (no libc
 # wrapper or preload can stand in between): tests/vm/kmod.sh.
 KMODTEST := $(B)/tests/vm/vdri-kmodtest
+# The same as a 32-bit program (the module's compat_ioctl), where the compiler
+# can link one (gcc-multilib); tests/vm/kmod.sh skips that check without it.
+M32_OK := $(shell printf 'int main(void){return 0;}' | $(CC) -m32 -static -x c - -o /dev/null 2>/dev/null && echo yes)
+KMODTEST32 := $(if $(M32_OK),$(B)/tests/vm/vdri-kmodtest32)
 VM_LIBS := -ldrm -lgbm -lEGL -lGLESv2
 
 
 .PHONY: all demo demo-host bench-drm test test-quick check fuzz bench clean format-check cppcheck appliance
 all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(CLI) $(GPUS) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN) \
-	$(KMODTEST)
+	$(KMODTEST) $(KMODTEST32)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -142,6 +146,9 @@ $(B)/tests/vm/vdri-%: $(B)/obj/tests/vm/%.o $(CORE_LIB)
 $(KMODTEST): tests/vm/kmodtest.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
+$(B)/tests/vm/vdri-kmodtest32: tests/vm/kmodtest.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -m32 -D_FILE_OFFSET_BITS=64 -static -o $@ $<
 
 # The kernel-module frontend (drm-front/kmod/README.md): build/kmod/vdri_front.ko,
 # against /usr/src/linux-headers-6.1.0-56-amd64 or, when that is not installed,

@@ -9,6 +9,7 @@
  * operations, and go back into later ioctls as handles.
  */
 #include <linux/anon_inodes.h>
+#include <linux/compat.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/poll.h>
@@ -254,14 +255,98 @@ static long vf_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return vf_ioctl_desc(f, d, cmd, arg, false);
 }
 
+#ifdef CONFIG_COMPAT
+/* DRM_IOCTL_VERSION as a 32-bit process passes it (size_t and pointers of 4 bytes). */
+struct vf_drm_version32 {
+	s32 version_major;
+	s32 version_minor;
+	s32 version_patchlevel;
+	u32 name_len;
+	u32 name;
+	u32 date_len;
+	u32 date;
+	u32 desc_len;
+	u32 desc;
+};
+
+#define VF_DRM_IOCTL_VERSION32 DRM_IOWR(0x00, struct vf_drm_version32)
+#define VF_VERSION_STR_MAX 4096u /* the tables' bound on version strings */
+
+/* The three strings of a version, through kernel buffers. */
+static long vf_compat_version(struct vf_file *f, unsigned long arg)
+{
+	struct vf_drm_version32 v32;
+	struct drm_version v = { 0 };
+	u32 *len32[3] = { &v32.name_len, &v32.date_len, &v32.desc_len };
+	u32 ptr32[3];
+	char *buf[3] = { NULL };
+	size_t *len[3] = { &v.name_len, &v.date_len, &v.desc_len };
+	char **ptr[3] = { &v.name, &v.date, &v.desc };
+	long r = -ENOMEM;
+	int i;
+
+	if (copy_from_user(&v32, compat_ptr(arg), sizeof(v32)))
+		return -EFAULT;
+	ptr32[0] = v32.name;
+	ptr32[1] = v32.date;
+	ptr32[2] = v32.desc;
+	for (i = 0; i < 3; i++) {
+		*len[i] = min(*len32[i], VF_VERSION_STR_MAX);
+		buf[i] = kzalloc(*len[i] + 1, GFP_KERNEL);
+		if (!buf[i])
+			goto out;
+		*ptr[i] = *len[i] ? buf[i] : NULL;
+	}
+	r = vf_ioctl_desc(f, vdri_class_lookup(f->cls, NULL, DRM_IOCTL_VERSION), DRM_IOCTL_VERSION,
+			  (unsigned long)&v, true);
+	if (r)
+		goto out;
+	for (i = 0; i < 3; i++) {
+		/* as the kernel: the whole length back, the bytes that fit copied */
+		if (*len32[i] && copy_to_user(compat_ptr(ptr32[i]), buf[i],
+					      min_t(size_t, *len[i], *len32[i]))) {
+			r = -EFAULT;
+			goto out;
+		}
+		*len32[i] = *len[i];
+	}
+	v32.version_major = v.version_major;
+	v32.version_minor = v.version_minor;
+	v32.version_patchlevel = v.version_patchlevel;
+	if (copy_to_user(compat_ptr(arg), &v32, sizeof(v32)))
+		r = -EFAULT;
+out:
+	for (i = 0; i < 3; i++)
+		kfree(buf[i]);
+	return r;
+}
+
 /*
- * 32-bit processes: the class tables describe the 64-bit layouts, and
- * DRM's own compat translation (drm_compat_ioctl) is not repeated here.
+ * 32-bit processes.  As DRM's own drm_compat_ioctl: a number the tables
+ * know is the same struct in both ABIs (DRM's UAPI uses fixed-size fields;
+ * a struct whose layout differs has a different size, so a different
+ * number), and goes the native way with the pointer converted.  Of the
+ * numbers DRM translates, VERSION (what libdrm asks first) is translated
+ * here; the others (legacy maps, buffers, contexts, WAIT_VBLANK, ADDFB2's
+ * i386 packing) get ENOTTY.
  */
 static long vf_compat_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	return -ENOTTY;
+	struct vf_file *f = file->private_data;
+	const struct m_ioctl *d;
+
+	if (!f->cls)
+		return -ENOTTY;
+	if (cmd == VF_DRM_IOCTL_VERSION32 && f->cls->drivers)
+		return vf_compat_version(f, arg);
+	d = vdri_class_lookup(f->cls, f->drv, cmd);
+	if (!d)
+		return -ENOTTY;
+	return vf_ioctl(file, cmd, d->flags & M_F_ARG_VALUE ? arg : (unsigned long)compat_ptr(arg));
 }
+#else
+#define vf_compat_ioctl NULL
+#endif
 
 /* Which driver's table the file's ioctls use: the name DRM_IOCTL_VERSION reports. */
 static void vf_probe_driver(struct vf_file *f)

@@ -146,6 +146,16 @@ check "mmap: an old mapping sees device-side changes after the next SYNC (zapped
     '[[ "$o" == *"map first mapping refreshed after SYNC"* ]]'
 check "mmap: munmap publishes the last writes; the dma-buf fd maps the same bytes" \
     '[[ "$o" == *"map munmap published the last write"* && "$o" == *"map dma-buf mapping sees the same bytes"* ]] && [ $rc -eq 0 ]'
+KT32="$BUILD/tests/vm/vdri-kmodtest32"
+if [ -x "$KT32" ]; then
+    o="$(gcmd "$KT32 /dev/dri/vdri-$VCARD version; $KT32 /dev/dri/vdri-$VCARD gem; $KT32 /dev/dri/vdri-$VCARD map")"; rc=$?
+    echo "$o" > "$out/compat.txt"
+    check "a 32-bit static program (compat_ioctl): VERSION translated, dumb buffer, PRIME, GEM close, mmap coherence" \
+        '[ $rc -eq 0 ] && [[ "$o" == "version vgem "* && "$o" == *"prime import handle"* && "$o" == *"map published 2 pages for 2 written"* && "$o" == *"map dma-buf mapping sees the same bytes"* ]] && ! grep -q FAIL "$out/compat.txt"'
+else
+    echo "SKIP 32-bit program: no $KT32 (gcc-multilib)"
+    skip=$((skip + 1))
+fi
 o="$(gcmd "$KT /dev/dri/vdri-$VCARD events")"; rc=$?
 check "non-blocking read: EAGAIN; poll with no event times out" \
     '[ $rc -eq 0 ] && [[ "$o" == *"read: EAGAIN"* && "$o" == *"poll: timeout"* ]]'
