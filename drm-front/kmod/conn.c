@@ -24,6 +24,8 @@
 struct vf_req {
 	struct list_head link;
 	u32 id;
+	u16 op;
+	bool abandoned; /* its caller was killed: the receiver frees it */
 	struct completion done;
 	int err;
 	struct vf_reply rep;
@@ -231,6 +233,82 @@ static int vf_send_frame(struct vf_conn *c, struct wire_hdr *h, struct kvec *iov
 
 /* ---- requests ------------------------------------------------------------------- */
 
+/*
+ * A caller killed after its OPEN or IOCTL went out never sees the handles
+ * the reply makes; they are closed here, from a work item (the receive
+ * thread must not wait for the send lock: a sender may be waiting for the
+ * backend, which may be waiting for us to read).
+ */
+struct vf_close_work {
+	struct work_struct work;
+	struct vf_conn *conn;
+	u32 n;
+	u32 handles[16];
+};
+
+static void vf_close_fn(struct work_struct *w)
+{
+	struct vf_close_work *cw = container_of(w, struct vf_close_work, work);
+	u32 i;
+
+	for (i = 0; i < cw->n && !READ_ONCE(cw->conn->dead); i++)
+		vf_send_noreply(cw->conn, WIRE_OP_CLOSE, cw->handles[i]);
+	vf_conn_put(cw->conn);
+	kfree(cw);
+}
+
+/* The handles a reply made: OPEN's result, an IOCTL reply's files. */
+static u32 vf_reply_handles(const void *frame, u16 op, u32 *out, u32 max)
+{
+	const struct wire_hdr *h = frame;
+	const u8 *p = frame + WIRE_HDR_SIZE;
+	u32 len = h->len - WIRE_HDR_SIZE, n = 0, i;
+	const struct wire_ioctl_reply *ir;
+	const struct wire_ioctl_buf *b;
+	const struct wire_ioctl_file *f;
+	s64 result = ((const struct wire_reply *)p)->result;
+	u64 off = sizeof(struct wire_reply) + sizeof(*ir);
+
+	if (result < 0)
+		return 0;
+	if (op == WIRE_OP_OPEN) {
+		out[0] = (u32)result;
+		return result <= U32_MAX;
+	}
+	if (op != WIRE_OP_IOCTL || len < off)
+		return 0;
+	ir = (const void *)(p + sizeof(struct wire_reply));
+	for (i = 0; i < ir->nbuf; i++) {
+		if (off + sizeof(*b) > len)
+			return 0;
+		b = (const void *)(p + off);
+		off += sizeof(*b) + VDRI_ALIGN8(b->len);
+	}
+	for (i = 0; i < ir->nfile && n < max && off + sizeof(*f) <= len; i++) {
+		f = (const void *)(p + off);
+		out[n++] = f->handle;
+		off += sizeof(*f);
+	}
+	return n;
+}
+
+static void vf_close_later(struct vf_conn *c, const void *frame, u16 op)
+{
+	struct vf_close_work *cw = kzalloc(sizeof(*cw), GFP_KERNEL);
+
+	if (!cw)
+		return;
+	cw->n = vf_reply_handles(frame, op, cw->handles, ARRAY_SIZE(cw->handles));
+	/* (never the last reference here: that would stop the receiver from itself) */
+	if (!cw->n || !kref_get_unless_zero(&c->ref)) {
+		kfree(cw);
+		return;
+	}
+	cw->conn = c;
+	INIT_WORK(&cw->work, vf_close_fn);
+	queue_work(system_unbound_wq, &cw->work);
+}
+
 void vf_reply_free(struct vf_reply *rep)
 {
 	kvfree(rep->frame);
@@ -271,22 +349,39 @@ s64 vf_call(struct vf_conn *c, u16 op, u32 handle, struct kvec *iov, int niov,
 	do {
 		q->id = c->next_id++;
 	} while (q->id < 2); /* 0: events, 1: HELLO */
+	q->op = op;
 	list_add_tail(&q->link, &c->pending);
 	spin_unlock(&c->lock);
 
 	wire_hdr_init(&h, op, 0, q->id, handle, payload);
 	r = vf_send_frame(c, &h, iov, niov);
-	if (!r)
-		r = wait_for_completion_killable(&q->done);
-	spin_lock(&c->lock);
-	if (!list_empty(&q->link))
-		list_del_init(&q->link); /* nobody will complete it now */
-	spin_unlock(&c->lock);
 	if (r) {
-		/* the reply may have been handed over in the meantime */
-		if (completion_done(&q->done))
+		/* not sent (or the connection failed): nobody will complete it */
+		spin_lock(&c->lock);
+		if (!list_empty(&q->link))
+			list_del_init(&q->link);
+		spin_unlock(&c->lock);
+		if (completion_done(&q->done) && q->rep.frame)
 			vf_reply_free(&q->rep);
 		kfree(q);
+		return r;
+	}
+	r = wait_for_completion_killable(&q->done);
+	if (r) {
+		spin_lock(&c->lock);
+		if (!list_empty(&q->link)) {
+			q->abandoned = true; /* the receiver frees it, closing its handles */
+			q = NULL;
+		}
+		spin_unlock(&c->lock);
+		if (q) {
+			/* the reply was handed over in the meantime */
+			if (q->rep.frame) {
+				vf_close_later(c, q->rep.frame, q->op);
+				vf_reply_free(&q->rep);
+			}
+			kfree(q);
+		}
 		return r;
 	}
 	if (q->err) {
@@ -410,6 +505,10 @@ static void vf_conn_fail(struct vf_conn *c, const char *why, int err)
 	c->dead = true;
 	list_for_each_entry_safe(q, tmp, &c->pending, link) {
 		list_del_init(&q->link);
+		if (q->abandoned) {
+			kfree(q);
+			continue;
+		}
 		q->err = -EIO;
 		complete(&q->done);
 	}
@@ -466,14 +565,21 @@ static int vf_rx_frame(struct vf_conn *c)
 		if (q->id == h.id) {
 			found = q;
 			list_del_init(&q->link);
-			found->rep.frame = frame;
-			complete(&found->done);
+			if (!q->abandoned) {
+				found->rep.frame = frame;
+				complete(&found->done);
+			}
 			break;
 		}
 	}
 	spin_unlock(&c->lock);
+	if (found && found->abandoned) {
+		vf_close_later(c, frame, found->op);
+		kfree(found);
+		found = NULL;
+	}
 	if (!found)
-		kvfree(frame); /* CLOSE, or a caller that was killed */
+		kvfree(frame); /* CLOSE, MUNMAP, or a caller that was killed */
 	return 0;
 }
 
