@@ -146,6 +146,9 @@ check "mmap: an old mapping sees device-side changes after the next SYNC (zapped
     '[[ "$o" == *"map first mapping refreshed after SYNC"* ]]'
 check "mmap: munmap publishes the last writes; the dma-buf fd maps the same bytes" \
     '[[ "$o" == *"map munmap published the last write"* && "$o" == *"map dma-buf mapping sees the same bytes"* ]] && [ $rc -eq 0 ]'
+o="$(gcmd "$KT /dev/dri/vdri-$VCARD threads 20" 120)"; rc=$?
+check "8 threads on one fd, 480 ioctls, each reply to its own caller: $(echo "$o" | grep -o 'in [0-9]* ms, [0-9]* us per ioctl')" \
+    '[ $rc -eq 0 ] && [[ "$o" == "threads ok"* ]]'
 KT32="$BUILD/tests/vm/vdri-kmodtest32"
 if [ -x "$KT32" ]; then
     o="$(gcmd "$KT32 /dev/dri/vdri-$VCARD version; $KT32 /dev/dri/vdri-$VCARD gem; $KT32 /dev/dri/vdri-$VCARD map")"; rc=$?

@@ -17,6 +17,10 @@
  *                                     old one sees device-side changes after
  *                                     the next SYNC, munmap publishes, the
  *                                     dma-buf fd maps the same bytes
+ *   vdri-kmodtest NODE threads N      8 threads on one fd, each N times: dumb
+ *                                     create, VERSION, GEM close (replies
+ *                                     matched to the right callers); prints
+ *                                     the time per ioctl
  *   vdri-kmodtest NODE hang FILE      a child blocks in read(), the parent
  *                                     repeats VERSION and appends a count to
  *                                     FILE; both report the first error
@@ -27,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -36,6 +41,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <drm.h>
@@ -325,6 +331,61 @@ static int cmd_events(const char *node)
 	return 0;
 }
 
+struct worker {
+	int fd, n, bad;
+	pthread_t t;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	char name[64];
+
+	for (int i = 0; i < w->n; i++) {
+		/* a width per call, so a reply given to the wrong caller shows */
+		struct drm_mode_create_dumb cd = {
+		    .width = 16 + (unsigned)i, .height = 16, .bpp = 32};
+		struct drm_version v = {.name_len = sizeof(name) - 1, .name = name};
+		struct drm_gem_close gc = {0};
+
+		if (raw_ioctl(w->fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd) ||
+		    cd.pitch != (16 + (unsigned)i) * 4)
+			w->bad++;
+		if (raw_ioctl(w->fd, DRM_IOCTL_VERSION, &v) || v.name_len >= sizeof(name))
+			w->bad++;
+		gc.handle = cd.handle;
+		if (raw_ioctl(w->fd, DRM_IOCTL_GEM_CLOSE, &gc))
+			w->bad++;
+	}
+	return NULL;
+}
+
+static int cmd_threads(int fd, int n)
+{
+	struct worker w[8];
+	struct timespec t0, t1;
+	int bad = 0;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct worker){.fd = fd, .n = n};
+		pthread_create(&w[i].t, NULL, worker_run, &w[i]);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(w[i].t, NULL);
+		bad += w[i].bad;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (bad)
+		FAIL("%d of %d ioctls from 8 threads went wrong", bad, 8 * n * 3);
+	else
+		printf("threads ok: 8 x %d x 3 ioctls in %.0f ms, %.0f us per ioctl\n", n, ms,
+		       ms * 1e3 / (8.0 * n * 3));
+	return 0;
+}
+
 static sigjmp_buf bus_jmp;
 
 static void on_bus(int sig)
@@ -408,7 +469,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s NODE version|gem|map|events|hang FILE\n", argv[0]);
+		fprintf(stderr, "usage: %s NODE version|gem|map|events|threads N|hang FILE\n",
+			argv[0]);
 		return 2;
 	}
 	if (!strcmp(argv[2], "events"))
@@ -424,6 +486,8 @@ int main(int argc, char **argv)
 		r = cmd_gem(fd);
 	else if (!strcmp(argv[2], "map"))
 		r = cmd_map(fd);
+	else if (!strcmp(argv[2], "threads") && argc > 3)
+		r = cmd_threads(fd, atoi(argv[3]));
 	else if (!strcmp(argv[2], "hang") && argc > 3)
 		r = cmd_hang(fd, argv[1], argv[3]);
 	else {
