@@ -13,7 +13,8 @@
 # EGL/GBM/virgl rendering a checked picture, drmtest equal to the driver
 # VM's native run, IGT's vgem_mmap; then the driver VM is killed under a
 # guest program, a mapping and a blocked reader: EIO/SIGBUS, they exit, new
-# opens get ENODEV, rmmod works, and the guest kernel logged no warning.
+# opens get ENODEV; a driver VM started again: the next open connects again;
+# rmmod works, and the guest kernel logged no warning.
 #   tests/vm/kmod.sh [BUILD_DIR]      (default build/release)
 # Ends with "N passed, N failed, N skipped".
 set -u
@@ -229,14 +230,32 @@ ts=$(date +%s.%N)
 o="$(gcmd "$KT /dev/dri/$VCARD_LOCAL version" 20)"
 dt=$(awk -v a="$ts" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 check "a new open with no driver VM fails with ENODEV (in ${dt} s)" '[[ "$o" == *"open /dev/dri/$VCARD_LOCAL: ENODEV"* ]]'
+
+# ---- 7. a driver VM again on the same port: the next open connects again ----
+mkdir -p "$out/back2"
+cp "$out/back/job.env" "$out/back2/"
+touch "$out/back2/no-native"
+vm_start "$ROOT/tests/vm/jobs/kmod-back-job.sh" "$out/back2" --port "$port" --gpu plain \
+    --mem 1024 --smp 1 --timeout 300
+BACK_PID=$VM_PID
+if VM_PID=$BACK_PID vm_wait_file "$out/back2/ready" 180; then
+    o="$(gcmd "$KT /dev/dri/$VCARD_LOCAL version; $KT /dev/dri/$VCARD_LOCAL gem" 60)"
+    check "a driver VM up again on the same port: the next open connects again (a new session) and works" \
+        '[[ "$o" == "version vgem "* && "$o" == *"gem close ok"* ]]'
+else
+    bad "a driver VM up again on the same port"
+fi
 o="$(gcmd "rmmod vdri_front && echo unloaded")"
 check "rmmod after the files are closed" '[[ "$o" == *unloaded* ]]'
 gcmd "dmesg" > "$out/dmesg.txt"
-check "the guest kernel logged the lost connection" 'grep -q "vdri_front: connection to tcp:10.0.2.2:$port .* lost" "$out/dmesg.txt"'
+check "the guest kernel logged the lost connection, and a second session" \
+    'grep -q "vdri_front: connection to tcp:10.0.2.2:$port .* lost" "$out/dmesg.txt" && [ "$(grep -c "vdri_front: connected to" "$out/dmesg.txt")" -ge 2 ]'
 check "the guest kernel logged no WARNING, BUG, lockdep or hung-task line" \
     '! grep -E "WARNING:|BUG:|possible circular|possible recursive|INFO: task|Call Trace" "$out/dmesg.txt"'
-touch "$G/done"
+touch "$G/done" "$out/back2/done"
 VM_PID=$GUEST_PID vm_wait > /dev/null 2>&1 || true
 GUEST_PID=""
+vm_kill "$BACK_PID"
+BACK_PID=""
 echo "kmod test took $(($(date +%s) - t0)) s"
 summary
