@@ -40,8 +40,10 @@ check "dkms add + build for $KVER ($(($(date +%s) - t0)) s)" '[ $rc -eq 0 ] && [
 [ $rc -eq 0 ] || tail -20 "$out/build.log" "$D/tree/vdri-front/$ver/build/make.log" 2>/dev/null
 check "dkms status says built" 'dkms status --dkmstree "$D/tree" --sourcetree "$D/src" -m vdri-front | grep -q "$KVER.*: built"'
 if [ -n "$KO" ]; then
-    printf 'KO=%s\n' "$KO" > "$out/job.env"
-    vm_start "$ROOT/tests/vm/jobs/kmod-dkms-job.sh" "$out" --gpu none --mem 512 --smp 1 --timeout 180
+    printf 'KO=%s\nROOT=%s\n' "$KO" "$ROOT" > "$out/job.env"
+    # VDRI_DKMS_INSTALL=1: also dkms.sh install in the guest (dkms compiles under TCG: minutes)
+    [ -z "${VDRI_DKMS_INSTALL:-}" ] || printf 'KDIR=%s\n' "$KDIR" >> "$out/job.env"
+    vm_start "$ROOT/tests/vm/jobs/kmod-dkms-job.sh" "$out" --gpu none --mem 1024 --smp 2 --timeout 900
     rc=0; vm_wait || rc=$?
     cat "$out/dkms.txt" 2>/dev/null | sed 's/^/  /'
     check "the DKMS-built module's vermagic is $KVER" 'grep -q "^vermagic: *$KVER " "$out/dkms.txt"'
@@ -49,5 +51,13 @@ if [ -n "$KO" ]; then
         'grep -q "backend=tcp:1.2.3.4: expected" "$out/dkms.txt" && ! grep -q "bad: LOADED" "$out/dkms.txt"'
     check "in a guest VM it loads, makes its node and unloads (job exit $rc)" \
         '[ $rc -eq 0 ] && grep -q "good: loaded and unloaded" "$out/dkms.txt"'
+    if [ -n "${VDRI_DKMS_INSTALL:-}" ]; then
+        sed 's/^/  /' "$out/install.txt"
+        check "dkms.sh install in the guest: built, installed, options written, loaded; uninstall removes it ($(grep -o 'done in [0-9]* s' "$out/install.txt"))" \
+            'grep -q "^install: done" "$out/install.txt" && grep -q "vdri-dkms2" "$out/install.txt" && grep -q "^options vdri_front backend=tcp:10.0.2.2:9" "$out/install.txt" && grep -q "^uninstall: done" "$out/install.txt"'
+    else
+        echo "SKIP dkms.sh install in a guest (VDRI_DKMS_INSTALL=1: dkms compiles under TCG)"
+        skip=$((skip + 1))
+    fi
 fi
 summary
