@@ -110,10 +110,11 @@ static int vf_out_fence_fd(struct vf_file *f, u32 handle)
 	if (r < 0)
 		return r;
 	/* its readiness now (the backend watches it from here on) */
-	r = vf_call(f->conn, WIRE_OP_POLL, handle, &iov, 1, NULL);
+	r = vf_call(f->conn, WIRE_OP_POLL, handle, &iov, 1, &rep);
 	if (r >= 0)
 		info.revents = r & 0xffff;
-	return vf_new_file_fd(f, handle, &info);
+	vf_reply_free(&rep);
+	return vf_new_file_fd(f, handle, &info, rep.seq);
 }
 
 /* Handle the commit if it has fence properties: true with *result set. */

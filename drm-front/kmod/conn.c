@@ -41,6 +41,8 @@ static int vf_addr_len;
 static char vf_addr_text[64];
 
 static DEFINE_MUTEX(vf_cur_lock); /* guards vf_cur and connecting */
+/* the module's work items (drained at unload: their code lives here) */
+static struct workqueue_struct *vf_wq;
 static struct vf_conn *vf_cur;
 
 /* "vsock:CID:PORT"; CID may be "host" (2) */
@@ -215,7 +217,7 @@ static int vf_send_frame(struct vf_conn *c, struct wire_hdr *h, struct kvec *iov
 
 		INIT_WORK_ONSTACK(&sw.work, vf_send_rest);
 		init_completion(&sw.done);
-		queue_work(system_unbound_wq, &sw.work);
+		queue_work(vf_wq, &sw.work);
 		if (wait_for_completion_killable(&sw.done)) {
 			/* killed with a frame half sent: the stream cannot be saved */
 			vf_conn_fail(c, "a task was killed while sending", -EIO);
@@ -306,7 +308,7 @@ static void vf_close_later(struct vf_conn *c, const void *frame, u16 op)
 	}
 	cw->conn = c;
 	INIT_WORK(&cw->work, vf_close_fn);
-	queue_work(system_unbound_wq, &cw->work);
+	queue_work(vf_wq, &cw->work);
 }
 
 void vf_reply_free(struct vf_reply *rep)
@@ -438,6 +440,7 @@ void vf_send_noreply(struct vf_conn *c, u16 op, u32 handle)
 int vf_conn_add_file(struct vf_conn *c, struct vf_file *f)
 {
 	u32 i, revents = f->revents;
+	u64 newest = f->born_seq;
 	bool seen = false;
 	int r;
 
@@ -447,12 +450,16 @@ int vf_conn_add_file(struct vf_conn *c, struct vf_file *f)
 	spin_lock(&c->lock);
 	if (c->dead)
 		f->dead = true;
-	for (i = 0; i < c->nmissed; i++) {
-		if (c->missed[i].handle == f->handle) {
+	/* only events that came after the reply that made it (a handle is reused) */
+	for (i = 0; i < VF_MISSED; i++) {
+		if (c->missed[i].handle != f->handle)
+			continue;
+		if (c->missed[i].seq > newest) {
+			newest = c->missed[i].seq;
 			revents = c->missed[i].revents;
-			c->missed[i].handle = 0;
 			seen = true;
 		}
+		c->missed[i].handle = 0;
 	}
 	f->revents = revents;
 	spin_unlock(&c->lock);
@@ -469,6 +476,7 @@ void vf_conn_del_file(struct vf_conn *c, struct vf_file *f)
 static void vf_event(struct vf_conn *c, u32 handle, u32 revents)
 {
 	struct vf_file *f;
+	u32 i;
 
 	xa_lock(&c->files);
 	f = xa_load(&c->files, handle);
@@ -480,10 +488,10 @@ static void vf_event(struct vf_conn *c, u32 handle, u32 revents)
 	} else {
 		/* the OPEN (or ioctl) reply is on its way to its caller */
 		spin_lock(&c->lock);
-		c->missed[c->nmissed % VF_MISSED].handle = handle;
-		c->missed[c->nmissed % VF_MISSED].revents = revents;
-		if (c->nmissed < VF_MISSED)
-			c->nmissed++;
+		i = c->missed_next++ % VF_MISSED;
+		c->missed[i].handle = handle;
+		c->missed[i].revents = revents;
+		c->missed[i].seq = c->rx_seq;
 		spin_unlock(&c->lock);
 	}
 	xa_unlock(&c->files);
@@ -539,6 +547,9 @@ static int vf_rx_frame(struct vf_conn *c)
 	r = vf_recv_all(c->sock, &h, sizeof(h));
 	if (r)
 		return r;
+	spin_lock(&c->lock);
+	c->rx_seq++;
+	spin_unlock(&c->lock);
 	r = wire_hdr_check(&h, c->max_frame, 0, &why);
 	if (r) {
 		pr_warn("vdri_front: %s: bad frame from the backend: %s\n", c->desc, why);
@@ -567,6 +578,7 @@ static int vf_rx_frame(struct vf_conn *c)
 			list_del_init(&q->link);
 			if (!q->abandoned) {
 				found->rep.frame = frame;
+				found->rep.seq = c->rx_seq;
 				complete(&found->done);
 			}
 			break;
@@ -781,7 +793,17 @@ struct vf_conn *vf_conn_get(void)
 	return c ? c : ERR_PTR(err);
 }
 
-/* Module unload: no file is open (each holds the module), drop the connection. */
+int vf_conn_init(void)
+{
+	vf_wq = alloc_workqueue("vdri_front", WQ_UNBOUND, 0);
+	return vf_wq ? 0 : -ENOMEM;
+}
+
+/*
+ * Module unload: no file is open (each holds the module); drop the
+ * connection, then let queued work (which may hold the last reference)
+ * finish.
+ */
 void vf_conn_shutdown_current(void)
 {
 	struct vf_conn *c;
@@ -791,4 +813,5 @@ void vf_conn_shutdown_current(void)
 	vf_cur = NULL;
 	mutex_unlock(&vf_cur_lock);
 	vf_conn_put(c);
+	destroy_workqueue(vf_wq);
 }

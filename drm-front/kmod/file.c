@@ -42,6 +42,7 @@ static const struct m_alloc vf_alloc = { vf_alloc_fn, vf_free_fn, NULL };
 struct vf_actx {
 	struct vf_file *f;
 	bool kernel; /* the argument is in kernel memory (the driver probe) */
+	u64 seq;     /* the reply's receive sequence (new files) */
 };
 
 static int vf_acc_read(void *ctx, void *dst, uint64_t uaddr, uint64_t len)
@@ -103,7 +104,7 @@ static void vf_file_free(struct vf_file *f)
 }
 
 /* A remote file that f's ioctl made, as a new guest fd (an anon-inode file). */
-int vf_new_file_fd(struct vf_file *f, u32 handle, const struct wire_file_info *info)
+int vf_new_file_fd(struct vf_file *f, u32 handle, const struct wire_file_info *info, u64 seq)
 {
 	struct vf_file *g;
 	struct file *file;
@@ -112,6 +113,7 @@ int vf_new_file_fd(struct vf_file *f, u32 handle, const struct wire_file_info *i
 	g = vf_file_new(f->conn, handle, info, f->cls, "(from ioctl)");
 	if (!g)
 		return -ENOMEM;
+	g->born_seq = seq;
 	g->drv = f->drv; /* a dma-buf or fence of the same device */
 	r = vf_conn_add_file(g->conn, g);
 	if (r) {
@@ -144,7 +146,7 @@ static int32_t vf_acc_new_file(void *ctx, uint32_t handle, const struct wire_fil
 
 	if (x->kernel)
 		return -EINVAL;
-	return vf_new_file_fd(x->f, handle, info);
+	return vf_new_file_fd(x->f, handle, info, x->seq);
 }
 
 /* The handle of one of this module's files on f's connection, by guest fd. */
@@ -226,6 +228,7 @@ long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned int cmd,
 		goto out; /* no reply: the connection failed, or we were killed */
 	if (r < 0 && rep.body_len == 0)
 		goto out; /* refused or rejected before the call: no body */
+	x.seq = rep.seq;
 	r = m_apply_reply(d, cmd, arg, &plan, &acc, rep.frame + WIRE_HDR_SIZE,
 			  ((struct wire_hdr *)rep.frame)->len - WIRE_HDR_SIZE, &result);
 	if (!r)
@@ -405,6 +408,7 @@ static int vf_open(struct inode *inode, struct file *file)
 		r = -ENOMEM;
 		goto out;
 	}
+	f->born_seq = rep.seq;
 	r = vf_conn_add_file(c, f);
 	if (r) {
 		vf_conn_put(c);

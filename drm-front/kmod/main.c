@@ -311,9 +311,12 @@ static int __init vf_init(void)
 	r = vf_check_params();
 	if (r)
 		goto err_params;
-	r = alloc_chrdev_region(&vf_devt, 0, VF_MINORS, "vdri");
+	r = vf_conn_init();
 	if (r)
 		goto err_params;
+	r = alloc_chrdev_region(&vf_devt, 0, VF_MINORS, "vdri");
+	if (r)
+		goto err_wq;
 	vf_class = class_create(THIS_MODULE, "vdri");
 	if (IS_ERR(vf_class)) {
 		r = PTR_ERR(vf_class);
@@ -331,6 +334,8 @@ err_nodes:
 	class_destroy(vf_class);
 err_region:
 	unregister_chrdev_region(vf_devt, VF_MINORS);
+err_wq:
+	vf_conn_shutdown_current();
 err_params:
 	kfree(vf_nodes);
 	return r;

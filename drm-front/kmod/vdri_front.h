@@ -62,6 +62,7 @@ struct vf_reply {
 	void *frame;	/* whole frame, header included (kvfree) */
 	const void *body; /* after struct wire_reply */
 	u32 body_len;
+	u64 seq;	/* the receiver's frame count when it came (events after it are newer) */
 };
 
 struct vf_conn {
@@ -76,12 +77,14 @@ struct vf_conn {
 	u32 max_frame;
 	u64 session;
 	bool dead;
+	u64 rx_seq;			/* frames received (receive thread) */
 	/* events for handles not registered yet (an OPEN reply being applied) */
 	struct {
 		u32 handle;
 		u32 revents;
+		u64 seq;
 	} missed[VF_MISSED];
-	u32 nmissed;
+	u32 missed_next;
 	struct mutex maps_lock;		/* guards maps (map.c) */
 	struct list_head maps;		/* struct vf_map of every mmap */
 	char desc[64];		/* "tcp:10.0.2.2:7070", for logs */
@@ -99,6 +102,7 @@ struct vf_file {
 	const char *what;	/* node path or "(from ioctl)", for logs */
 	struct address_space mapping; /* the file's f_mapping: its mmaps' pages */
 	struct drm_prop_cache props;	/* atomic.c, under conn->lock */
+	u64 born_seq;			/* the reply that made it: only later events apply */
 };
 
 /* main.c: settings */
@@ -111,6 +115,7 @@ int vf_addr_parse(const char *uri);
 const char *vf_addr_desc(void);
 struct vf_conn *vf_conn_get(void);
 void vf_conn_put(struct vf_conn *c);
+int vf_conn_init(void);
 void vf_conn_shutdown_current(void);
 s64 vf_call(struct vf_conn *c, u16 op, u32 handle, struct kvec *iov, int niov,
 	    struct vf_reply *rep);
@@ -138,7 +143,7 @@ int vf_maps_publish_mapping(struct vf_conn *c, struct address_space *mapping);
 extern const struct file_operations vf_fops;
 long vf_ioctl_desc(struct vf_file *f, const struct m_ioctl *d, unsigned int cmd,
 		   unsigned long arg, bool kernel);
-int vf_new_file_fd(struct vf_file *f, u32 handle, const struct wire_file_info *info);
+int vf_new_file_fd(struct vf_file *f, u32 handle, const struct wire_file_info *info, u64 seq);
 int vf_fd_to_handle(struct vf_file *f, int ufd, u32 *handle);
 
 /* atomic.c */
