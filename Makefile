@@ -8,7 +8,7 @@
 #   make test            build and run every test tier that runs here
 #   make check           test under asan, valgrind tier, cppcheck
 #   make fuzz            build the libFuzzer targets (clang) and run them briefly
-#   make bench           micro-benchmarks, results in bench/results/
+#   make bench           the benchmark suite (bench/suite.sh), results in bench/results/
 #   make appliance       the bootable driver-VM appliance in build/appliance/
 
 VARIANT ?= release
@@ -74,7 +74,7 @@ KMODTEST32 := $(if $(M32_OK),$(B)/tests/vm/vdri-kmodtest32)
 VM_LIBS := -ldrm -lgbm -lEGL -lGLESv2
 
 
-.PHONY: all demo demo-host bench-drm test test-quick check fuzz bench clean format-check cppcheck appliance
+.PHONY: all demo demo-host bench-drm bench-micro test test-quick check fuzz bench clean format-check cppcheck appliance
 all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(CLI) $(GPUS) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN) \
 	$(KMODTEST) $(KMODTEST32)
 
@@ -136,6 +136,10 @@ $(B)/tests/integration/%: $(B)/obj/tests/integration/%.o $(TLIB) $(ISO_LIB) $(CO
 $(B)/bench/drm_ops: $(B)/obj/bench/drm_ops.o
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -ldrm
+# OpenCL through the ICD loader (ocl-icd-opencl-dev); only this program links it.
+$(B)/bench/cl_matmul: $(B)/obj/bench/cl_matmul.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) -lm -lOpenCL
 $(B)/bench/%: $(B)/obj/bench/%.o $(TLIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) -lm
@@ -173,9 +177,9 @@ demo:
 # The forwarding core alone, on real host device files (no VM).
 demo-host:
 	@scripts/demo-host.sh
-# DRM operations and a Mesa frame loop, native vs forwarded, in the driver VM.
+# Only the driver-VM parts of the suite that need no extra packages.
 bench-drm: all
-	@bench/drm.sh build/release
+	@bench/suite.sh --parts micro,3d
 
 # ---- tests -----------------------------------------------------------------
 # Every tier (release, asan, valgrind, fuzz, static): see tests/run-all.sh.
@@ -206,8 +210,14 @@ fuzz: fuzz-build
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # ---- benchmarks --------------------------------------------------------------
+# The whole suite (bench/suite.sh; also `vdri bench`): host null ioctl,
+# DRM micro, 3D, the game, OpenCL, scale; CSV, tables, plots, README.
 bench: all
-	bench/run.sh $(B)
+	@scripts/install-deps.sh bench
+	@bench/suite.sh --build $(B)
+# Only the null ioctl on the host (fast, no VM).
+bench-micro: all
+	@bench/run.sh $(B)
 
 format-check:
 	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h' | grep -v -e '^drm-front/kmod/' -e '^core/drm/uapi/')

@@ -17,6 +17,8 @@
 #                       plain: virtio-gpu-pci, no 3D, no display; none: no GPU
 #                       (vgem only: a guest VM for forwarded nodes).  Default virgl
 #   --bochs             also add a bochs-display (a KMS device for the bochs driver)
+#   --gpu-mode WxH      the GPU's only display mode (EDID off): benchmarks pin
+#                       the resolution with it (default: QEMU's EDID mode list)
 #   --mem MB            guest memory (default 2048)
 #   --smp N             guest CPUs (default 2)
 #   --timeout SEC       kill the VM after SEC seconds and exit 124 (default 300)
@@ -41,7 +43,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 APPL="${VDRI_APPLIANCE_DIR:-$ROOT/build/appliance}"
 
-usage() { sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,36p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "vm.sh: error: $*" >&2; exit 2; }
 
 [ $# -ge 1 ] || usage
@@ -53,7 +55,7 @@ run|shell) ;;
 *) die "unknown command '$CMD' (build, run, shell)" ;;
 esac
 
-JOB="" OUTDIR="" PORT="" GPU=virgl MEM=2048 SMP=2 TIMEOUT=300 SOCK="" LOG="" CONSOLE=0 BOCHS=0
+JOB="" OUTDIR="" PORT="" GPU=virgl MEM=2048 SMP=2 TIMEOUT=300 SOCK="" LOG="" CONSOLE=0 BOCHS=0 GPUMODE=""
 EXTRA=()
 need() { [ $# -ge 2 ] || die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
@@ -69,6 +71,7 @@ while [ $# -gt 0 ]; do
     --log) need "$@"; LOG="$2"; shift 2 ;;
     --console) CONSOLE=1; shift ;;
     --bochs) BOCHS=1; shift ;;
+    --gpu-mode) need "$@"; GPUMODE="$2"; shift 2 ;;
     --qemu-arg) need "$@"; EXTRA+=("$2"); shift 2 ;;
     -h|--help) usage ;;
     *) die "unknown option '$1'" ;;
@@ -77,6 +80,17 @@ done
 case "$GPU" in virgl|plain|none) ;; *) die "--gpu must be virgl, plain or none" ;; esac
 case "$MEM$SMP$TIMEOUT" in *[!0-9]*) die "--mem, --smp and --timeout take numbers" ;; esac
 [ -z "$PORT" ] || case "$PORT" in *[!0-9]*) die "--port takes a number" ;; esac
+GPUOPT=""
+if [ -n "$GPUMODE" ]; then
+    case "$GPUMODE" in
+    [1-9]*x[1-9]*) ;;
+    *) die "--gpu-mode takes WIDTHxHEIGHT, e.g. 640x480" ;;
+    esac
+    gw="${GPUMODE%%x*}" gh="${GPUMODE#*x}"
+    case "$gw$gh" in *[!0-9]*) die "--gpu-mode takes WIDTHxHEIGHT, e.g. 640x480" ;; esac
+    [ "$gw" -le 8192 ] && [ "$gh" -le 8192 ] || die "--gpu-mode: at most 8192x8192"
+    GPUOPT=",edid=off,xres=$gw,yres=$gh"
+fi
 if [ "$CMD" = run ]; then
     [ -n "$JOB" ] || die "run needs --job SCRIPT"
     [ -f "$JOB" ] || die "job $JOB not found"
@@ -132,9 +146,9 @@ APPEND="$APPEND vdri.cwd=$PWD"
 [ -z "${VDRI_VM_APPEND:-}" ] || APPEND="$APPEND $VDRI_VM_APPEND"
 Q+=(-append "$APPEND")
 if [ "$GPU" = virgl ]; then
-    Q+=(-device virtio-vga-gl -display sdl,gl=on)
+    Q+=(-device "virtio-vga-gl$GPUOPT" -display sdl,gl=on)
 elif [ "$GPU" = plain ]; then
-    Q+=(-device virtio-gpu-pci -display none)
+    Q+=(-device "virtio-gpu-pci$GPUOPT" -display none)
 else
     Q+=(-display none)
 fi

@@ -12,9 +12,17 @@
  *   virtio_exec       virtio_gpu EXECBUFFER (empty) with an out-fence,
  *                     poll the fence, close it
  *   getparam          virtio_gpu GETPARAM (the cheapest driver ioctl)
+ *
+ * Load mode, for the scaling benchmark (many of these at once):
+ *   drm_ops -d SECONDS -o OP [-S START_MS]
+ * opens the node first, waits until CLOCK_REALTIME reaches START_MS (ms since
+ * the epoch; so that N processes start together), then repeats OP for SECONDS
+ * and prints one line:
+ *   OP ops N median_us p99_us max_us seconds
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,10 +143,118 @@ static int op_getparam(int fd)
 	return ioctl(fd, DRM_IOCTL_VIRTGPU_GETPARAM, &gp);
 }
 
+static const struct {
+	const char *name;
+	op_fn fn;
+	int vgem; /* 1: on vgem's card node, 0: on virtio_gpu's render node */
+} load_ops[] = {
+    {"getparam", op_getparam, 0},
+    {"gem_create_close", op_gem, 1},
+    {"syncobj_wait", op_syncobj, 0},
+    {"virtio_exec", op_exec, 0},
+};
+
+static double realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Repeats one operation for a while; see the top of the file. */
+static int load(const char *op, double seconds, double start_ms)
+{
+	size_t i, n = 0, cap = 1 << 14;
+	double *t = malloc(sizeof(double) * cap), t_end, t0, wait;
+	int fd = -1, k = -1;
+
+	for (i = 0; i < sizeof(load_ops) / sizeof(load_ops[0]); i++)
+		if (!strcmp(op, load_ops[i].name))
+			k = (int)i;
+	if (k < 0 || !t || seconds <= 0) {
+		fprintf(stderr, "drm_ops: unknown operation '%s' or bad duration\n", op);
+		free(t);
+		return 2;
+	}
+	fd = load_ops[k].vgem ? dri_open_node("card", "vgem")
+			      : dri_open_node("renderD", "virtio_gpu");
+	if (fd < 0) {
+		fprintf(stderr, "drm_ops: no %s node\n", load_ops[k].vgem ? "vgem" : "virtio_gpu");
+		free(t);
+		return 1;
+	}
+	wait = start_ms - realtime_ms();
+	if (wait > 0 && wait < 600e3)
+		usleep((useconds_t)(wait * 1e3));
+	t0 = now_us();
+	t_end = t0 + seconds * 1e6;
+	for (;;) {
+		double a = now_us(), b;
+
+		if (a >= t_end)
+			break;
+		if (load_ops[k].fn(fd)) {
+			fprintf(stderr, "drm_ops: %s: %s\n", op, strerror(errno));
+			free(t);
+			close(fd);
+			return 1;
+		}
+		b = now_us();
+		if (n == cap) {
+			double *nt = realloc(t, sizeof(double) * cap * 2);
+
+			if (!nt) {
+				free(t);
+				close(fd);
+				return 1;
+			}
+			t = nt;
+			cap *= 2;
+		}
+		t[n++] = b - a;
+	}
+	seconds = (now_us() - t0) / 1e6;
+	if (n == 0) {
+		printf("%s ops 0 - - - %.3f\n", op, seconds);
+	} else {
+		qsort(t, n, sizeof(double), cmp_double);
+		printf("%s ops %zu %.1f %.1f %.1f %.3f\n", op, n, t[n / 2], t[n * 99 / 100],
+		       t[n - 1], seconds);
+	}
+	free(t);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	int n = argc > 1 ? atoi(argv[1]) : 500;
-	int vgem = dri_open_node("card", "vgem"), vg = dri_open_node("renderD", "virtio_gpu");
+	int n, c, vgem, vg;
+	const char *op = NULL;
+	double seconds = 0, start_ms = 0;
+
+	while ((c = getopt(argc, argv, "d:o:S:")) != -1) {
+		switch (c) {
+		case 'd':
+			seconds = atof(optarg);
+			break;
+		case 'o':
+			op = optarg;
+			break;
+		case 'S':
+			start_ms = atof(optarg);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: drm_ops [ITER] | drm_ops -d SECONDS -o OP [-S START_MS]\n");
+			return 2;
+		}
+	}
+	if (op || seconds > 0)
+		return load(op ? op : "", seconds, start_ms);
+	n = optind < argc ? atoi(argv[optind]) : 500;
+	vgem = dri_open_node("card", "vgem");
+	vg = dri_open_node("renderD", "virtio_gpu");
 
 	measure("getparam", op_getparam, vg, n);
 	measure("gem_create_close", op_gem, vgem, n);

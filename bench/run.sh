@@ -9,9 +9,10 @@
 # the README's results table.
 set -eu
 cd "$(dirname "$0")/.."
-B=${1:-build/release}
+B=$(cd "${1:-build/release}" && pwd)
 ITER=${ITER:-20000}
-OUT=bench/results
+OUT=${VDRI_RESULTS:-bench/results}
+. bench/lib.sh
 mkdir -p "$OUT"
 tmp=$(mktemp -d /tmp/vdri-bench-XXXXXX)
 trap 'kill $(cat "$tmp"/pid 2>/dev/null) 2>/dev/null || true; rm -rf "$tmp"' EXIT
@@ -33,7 +34,7 @@ run() { # label clients [uri|-p|-P]
 	if [ "${3:-}" = -p ] || [ "${3:-}" = -P ]; then
 		r=$("$B/bench/null_ioctl" -n "$ITER" -c "$2" "$3")
 	elif [ -n "${3:-}" ]; then
-		r=$(LD_PRELOAD="$PWD/$B/lib/libvdri-front.so" VDRI_ADDR="$3" VDRI_PATHS=/dev/ptmx \
+		r=$(LD_PRELOAD="$B/lib/libvdri-front.so" VDRI_ADDR="$3" VDRI_PATHS=/dev/ptmx \
 			"$B/bench/null_ioctl" -n "$ITER" -c "$2")
 	else
 		r=$("$B/bench/null_ioctl" -n "$ITER" -c "$2")
@@ -47,7 +48,11 @@ backd_cpu_ns() {
 	local p=$(cat "$tmp/pid") t sum=0
 	for t in /proc/$p/task/*/schedstat $(for c in $(cat /proc/$p/task/*/children 2>/dev/null); do
 		echo /proc/$c/task/*/schedstat; done); do
-		[ -r "$t" ] && sum=$((sum + $(cut -d' ' -f1 "$t")))
+		# a thread may end between the glob and the read: skip it
+		local ns=""
+		read -r ns _ <"$t" 2>/dev/null || continue
+		case "$ns" in '' | *[!0-9]*) continue ;; esac
+		sum=$((sum + ns))
 	done
 	echo $sum
 }
@@ -57,7 +62,7 @@ backd_cpu_ns() {
 idle() { # label uri
 	local c0 c1 cpid
 	start_backd "$2"
-	LD_PRELOAD="$PWD/$B/lib/libvdri-front.so" VDRI_ADDR="$2" VDRI_PATHS=/dev/ptmx \
+	LD_PRELOAD="$B/lib/libvdri-front.so" VDRI_ADDR="$2" VDRI_PATHS=/dev/ptmx \
 		"$B/bench/null_ioctl" -n 2000 -I 3 >"$tmp/idle" 2>"$tmp/idle.err" &
 	cpid=$!
 	for _ in $(seq 100); do grep -q '^idle' "$tmp/idle.err" 2>/dev/null && break; sleep 0.05; done
@@ -104,10 +109,6 @@ awk -F, 'NR == 1 {
 cat "$OUT/null_ioctl.md"
 
 # Refresh the README section between the markers.
-if grep -q '<!-- bench:null_ioctl:begin -->' README.md; then
-	awk -v f="$OUT/null_ioctl.md" '
-		/<!-- bench:null_ioctl:begin -->/ { print; while ((getline l < f) > 0) print l; skip = 1; next }
-		/<!-- bench:null_ioctl:end -->/ { skip = 0 }
-		!skip' README.md >"$tmp/readme" && cp "$tmp/readme" README.md
+if [ "${VDRI_NO_README:-0}" != 1 ] && readme_section null_ioctl "$OUT/null_ioctl.md" README.md; then
 	echo "README.md results section updated" >&2
 fi

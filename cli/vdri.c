@@ -6,8 +6,12 @@
  *                                its sessions, open files, memory used per
  *                                domain against its partition, ioctl counts
  *                                and refusals (drm-back "status" directive)
+ *   vdri bench [ARGS...]         the benchmark suite (bench/suite.sh of the
+ *                                source tree this binary was built in, or
+ *                                $VDRI_ROOT/bench/suite.sh): ARGS go to it
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +24,9 @@
 static int usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vdri status [-s unix:PATH|tcp:HOST:PORT]   (default %s, or $VDRI_STATUS)\n",
+		"usage: vdri status [-s unix:PATH|tcp:HOST:PORT]   (default %s, or $VDRI_STATUS)\n"
+		"       vdri bench [--quick] [--parts LIST] [--out DIR] [--no-readme]   "
+		"(vdri bench --help)\n",
 		STATUS_DEFAULT);
 	return f == stdout ? 0 : 2;
 }
@@ -66,10 +72,58 @@ static int cmd_status(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The suite is a script of the source tree: $VDRI_ROOT, else the tree this
+ * binary sits in (BUILD/bin/vdri -> BUILD/../..).
+ */
+static int cmd_bench(int argc, char **argv)
+{
+	char exe[PATH_MAX], script[PATH_MAX + 32];
+	const char *root = getenv("VDRI_ROOT");
+	ssize_t n;
+	char **args;
+
+	if (root && *root) {
+		snprintf(script, sizeof(script), "%s/bench/suite.sh", root);
+	} else {
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n <= 0) {
+			fprintf(stderr, "vdri bench: cannot find this program: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		exe[n] = 0;
+		for (int up = 0; up < 4; up++) { /* ROOT/build/release/bin/vdri -> ROOT */
+			char *slash = strrchr(exe, '/');
+
+			if (slash)
+				*slash = 0;
+		}
+		snprintf(script, sizeof(script), "%s/bench/suite.sh", exe);
+	}
+	if (access(script, X_OK)) {
+		fprintf(stderr, "vdri bench: %s: %s (set VDRI_ROOT to the vdri source tree)\n",
+			script, strerror(errno));
+		return 1;
+	}
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args)
+		return 1;
+	args[0] = script;
+	for (int i = 1; i < argc; i++)
+		args[i] = argv[i];
+	execv(script, args);
+	fprintf(stderr, "vdri bench: %s: %s\n", script, strerror(errno));
+	free(args);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage(stderr);
+	if (!strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "status"))
 		return cmd_status(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))

@@ -15,7 +15,8 @@
 #             (tests/vm/kmod-dkms.sh); the bootable appliance
 #             (tests/vm/appliance.sh: make appliance, disk/qcow2/kernel/UEFI boots,
 #             supervisor, config drive); drm and isolation again under ASan;
-#             xl itself on the Xen driver-domain configurations (tests/vm/xen-xl.sh)
+#             xl itself on the Xen driver-domain configurations (tests/vm/xen-xl.sh);
+#             the benchmark suite in its --quick form (tests/vm/bench-suite.sh)
 # Ends with one line: "N passed, N failed, N skipped" over every tier.
 # VDRI_TIERS="release asan" limits the tiers.
 set -u
@@ -85,6 +86,8 @@ for t in $tiers; do
 		one vm-appliance tests/vm/appliance.sh
 		# the real `xl -N create` on appliance/xen.sh files, in a Xen dom0 under TCG
 		one vm-xen-xl tests/vm/xen-xl.sh
+		# the benchmark suite, short: every table, plot and mode has real numbers
+		one vm-bench-suite tests/vm/bench-suite.sh build/release
 		# the same with the backend (in the VM) and the frontend built with ASan+UBSan
 		if make -s -j"$JOBS" VARIANT=asan all >/dev/null; then
 			VDRI_ASAN_PRELOAD=$(gcc -print-file-name=libasan.so) \
