@@ -191,6 +191,10 @@ check "modetest -M virtio_gpu (drmOpen by driver name) lists the driver VM's enc
 gcmd "$BUILD/tests/vm/vdri-eglgbm > /vmout/eglgbm.txt 2>&1; echo rc=\$?" 180 > "$out/eglgbm.rc"
 check "Mesa (EGL on GBM, GLES2) on the forwarded virtio_gpu render node: virgl renders the checked picture" \
     'grep -q "rc=0" "$out/eglgbm.rc" && grep -q "gl renderer is virgl: yes" "$G/eglgbm.txt" && grep -q "picture: ok" "$G/eglgbm.txt"'
+# Mesa in a long frame loop (submissions, fences, mapped buffers in flight),
+# started now so that its start-up overlaps the checks below: section 6
+# kills the driver VM under it
+gcmd "($BUILD/tests/vm/vdri-eglgbm 100000 > /vmout/egl-kill.txt 2>&1; echo \$? > /vmout/egl-kill.rc) > /dev/null 2>&1 &" > /dev/null
 ts=$(date +%s)
 gcmd "$BUILD/tests/vm/vdri-drmtest > /vmout/drmtest.txt 2>&1; echo rc=\$?" 300 > "$out/drmtest.rc"
 grep -v '^~' "$out/back/native-drmtest.txt" > "$out/drmtest.native"
@@ -206,6 +210,8 @@ VCARD_LOCAL=$VCARD
 # ---- 6. the driver VM dies under a guest program and a blocked reader ----
 # (the guest writes under /vmout, which is $G here)
 gcmd "($KT /dev/dri/$VCARD_LOCAL hang /vmout/progress > /vmout/hang.txt 2>&1; echo \$? > /vmout/hang.rc) > /dev/null 2>&1 &" > /dev/null
+# (Mesa's frame loop, started before drmtest, is running by now)
+for _ in $(seq 1 300); do grep -q "^picture:" "$G/egl-kill.txt" 2>/dev/null && break; sleep 0.2; done
 if VM_PID=$GUEST_PID vm_wait_file "$G/progress" 60; then
     sleep 1
     tk=$(date +%s.%N)
@@ -217,6 +223,9 @@ if VM_PID=$GUEST_PID vm_wait_file "$G/progress" 60; then
             'grep -q "^hang error EIO after [0-9]*" "$G/hang.txt" && [ "$(cat "$G/hang.rc")" = 2 ]'
         check "... a mapping touched after the loss gets SIGBUS, no hang" \
             'grep -q "^hang mmap after loss: SIGBUS" "$G/hang.txt"'
+        VM_PID=$GUEST_PID vm_wait_file "$G/egl-kill.rc" 30 > /dev/null
+        check "... Mesa killed mid-frame-loop by the loss exits too (status $(cat "$G/egl-kill.rc" 2>/dev/null), $(grep -c . "$G/egl-kill.txt" 2>/dev/null) lines of output)" \
+            '[ -s "$G/egl-kill.rc" ] && grep -q "^picture: ok" "$G/egl-kill.txt"'
         check "... and the reader blocked in read() gets EIO and exits" \
             'grep -q "^reader: read returned -1 (EIO)" "$G/hang.txt" && grep -q "^reader ended" "$G/hang.txt"'
     else
