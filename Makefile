@@ -62,13 +62,21 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 INTEG_BIN := $(patsubst tests/integration/%.c,$(B)/tests/integration/%,$(INTEG_SRC))
 BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 # Programs run inside the driver VM and forwarded from the host (real libdrm, Mesa).
-VM_SRC := $(wildcard tests/vm/*.c)
+VM_SRC := $(filter-out tests/vm/kmodtest.c,$(wildcard tests/vm/*.c))
 VM_BIN := $(patsubst tests/vm/%.c,$(B)/tests/vm/vdri-%,$(VM_SRC))
+# Raw system calls on vdri_front.ko's nodes, statically linked (no libc
+# wrapper or preload can stand in between): tests/vm/kmod.sh.
+KMODTEST := $(B)/tests/vm/vdri-kmodtest
+# The same as a 32-bit program (the module's compat_ioctl), where the compiler
+# can link one (gcc-multilib); tests/vm/kmod.sh skips that check without it.
+M32_OK := $(shell printf 'int main(void){return 0;}' | $(CC) -m32 -static -x c - -o /dev/null 2>/dev/null && echo yes)
+KMODTEST32 := $(if $(M32_OK),$(B)/tests/vm/vdri-kmodtest32)
 VM_LIBS := -ldrm -lgbm -lEGL -lGLESv2
 
 
 .PHONY: all demo demo-host bench-drm bench-micro bench-game test test-quick check fuzz bench clean format-check cppcheck appliance
-all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(CLI) $(GPUS) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN)
+all: $(CORE_LIB) $(ISO_LIB) $(BACKD) $(CLI) $(GPUS) $(FRONT) $(UNIT_BIN) $(INTEG_BIN) $(BENCH_BIN) $(VM_BIN) \
+	$(KMODTEST) $(KMODTEST32)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -138,6 +146,23 @@ $(B)/bench/%: $(B)/obj/bench/%.o $(TLIB) $(CORE_LIB)
 $(B)/tests/vm/vdri-%: $(B)/obj/tests/vm/%.o $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(VM_LIBS)
+# (no sanitizers in any variant: they do not link statically)
+$(KMODTEST): tests/vm/kmodtest.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -static -o $@ $<
+$(B)/tests/vm/vdri-kmodtest32: tests/vm/kmodtest.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -O2 -m32 -D_FILE_OFFSET_BITS=64 -static -o $@ $<
+
+# The kernel-module frontend (drm-front/kmod/README.md): build/kmod/vdri_front.ko,
+# against /usr/src/linux-headers-6.1.0-56-amd64 or, when that is not installed,
+# Debian's header packages fetched with apt-get download into build/ (KDIR=,
+# KVER= override).
+.PHONY: kmod kmod-clean
+kmod:
+	@drm-front/kmod/build.sh
+kmod-clean:
+	@drm-front/kmod/build.sh clean
 
 # The bootable driver-VM appliance (appliance/README.md): disk images, kernel and
 # initramfs in build/appliance/, built around the release vdri-backd and vdri,

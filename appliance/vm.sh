@@ -12,9 +12,10 @@
 #   --out DIR           shared read-write with the VM at /vmout ($VDRI_VM_OUT);
 #                       default: a fresh temporary directory
 #   --port HOSTPORT     user networking; host 127.0.0.1:HOSTPORT -> VM port 7070
-#   --gpu virgl|plain   virgl: virtio-vga-gl (3D via host Mesa/llvmpipe, needs an
-#                       X display; an Xvfb is started if DISPLAY is unusable);
-#                       plain: virtio-gpu-pci, no 3D, no display.  Default virgl
+#   --gpu virgl|plain|none  virgl: virtio-vga-gl (3D via host Mesa/llvmpipe, needs
+#                       an X display; an Xvfb is started if DISPLAY is unusable);
+#                       plain: virtio-gpu-pci, no 3D, no display; none: no GPU
+#                       (vgem only: a guest VM for forwarded nodes).  Default virgl
 #   --bochs             also add a bochs-display (a KMS device for the bochs driver)
 #   --gpu-mode WxH      the GPU's only display mode (EDID off): benchmarks pin
 #                       the resolution with it (default: QEMU's EDID mode list)
@@ -76,7 +77,7 @@ while [ $# -gt 0 ]; do
     *) die "unknown option '$1'" ;;
     esac
 done
-case "$GPU" in virgl|plain) ;; *) die "--gpu must be virgl or plain" ;; esac
+case "$GPU" in virgl|plain|none) ;; *) die "--gpu must be virgl, plain or none" ;; esac
 case "$MEM$SMP$TIMEOUT" in *[!0-9]*) die "--mem, --smp and --timeout take numbers" ;; esac
 [ -z "$PORT" ] || case "$PORT" in *[!0-9]*) die "--port takes a number" ;; esac
 GPUOPT=""
@@ -146,8 +147,10 @@ APPEND="$APPEND vdri.cwd=$PWD"
 Q+=(-append "$APPEND")
 if [ "$GPU" = virgl ]; then
     Q+=(-device "virtio-vga-gl$GPUOPT" -display sdl,gl=on)
-else
+elif [ "$GPU" = plain ]; then
     Q+=(-device "virtio-gpu-pci$GPUOPT" -display none)
+else
+    Q+=(-display none)
 fi
 [ "$BOCHS" = 0 ] || Q+=(-device bochs-display)
 if [ -n "$PORT" ]; then

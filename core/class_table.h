@@ -40,8 +40,17 @@
  * sizeof(type) or the table does not build (a negative array size).  The
  * check lives in .cmd so that it is part of every entry, not a line beside it.
  */
+#ifdef __KERNEL__
+/*
+ * Inside the kernel _IOC() is not an integer constant expression (its size
+ * check refers to an extern), so the array above would be a VLA.  The same
+ * tables with the same UAPI headers pass the check in the user-space build.
+ */
+#define CT_CHECKED_CMD(c, type) (c)
+#else
 #define CT_CHECKED_CMD(c, type)                                                                    \
 	((c) + 0u * (uint32_t)sizeof(char[m_ioc_size(c) == sizeof(type) ? 1 : -1]))
+#endif
 /* clang-format off */
 #define CT_IOC_T(c, type, fl, f) {.cmd = CT_CHECKED_CMD(c, type), .flags = (fl), .fields = (f), .name = #c}
 /* clang-format on */

@@ -10,7 +10,9 @@
 #   vm        the driver VM (QEMU/TCG, Debian kernel, virtio-vga-gl + vgem):
 #             appliance smoke test, then the DRM suite natively in the VM and
 #             forwarded from the host, compared (tests/vm/drm.sh); isolation
-#             between two guests (tests/vm/isolation.sh); the bootable appliance
+#             between two guests (tests/vm/isolation.sh); the kernel-module
+#             frontend VM to VM (tests/vm/kmod.sh) and its DKMS packaging
+#             (tests/vm/kmod-dkms.sh); the bootable appliance
 #             (tests/vm/appliance.sh: make appliance, disk/qcow2/kernel/UEFI boots,
 #             supervisor, config drive); drm and isolation again under ASan;
 #             xl itself on the Xen driver-domain configurations (tests/vm/xen-xl.sh);
@@ -78,6 +80,9 @@ for t in $tiers; do
 		one vm-smoke tests/vm/smoke.sh
 		one vm-drm tests/vm/drm.sh build/release
 		one vm-isolation tests/vm/isolation.sh build/release
+		# the kernel-module frontend in a guest VM against the driver VM (make kmod)
+		one vm-kmod tests/vm/kmod.sh build/release
+		one vm-kmod-dkms tests/vm/kmod-dkms.sh
 		one vm-appliance tests/vm/appliance.sh
 		# the real `xl -N create` on appliance/xen.sh files, in a Xen dom0 under TCG
 		one vm-xen-xl tests/vm/xen-xl.sh

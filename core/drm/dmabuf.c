@@ -14,8 +14,13 @@
  * strncpy_from_user would not; a debugging aid).
  * sync_fence_info timestamps are the driver VM's CLOCK_MONOTONIC.
  */
+#ifdef __KERNEL__ /* the kernel's <linux/...> are its internal headers */
+#include <uapi/linux/dma-buf.h>
+#include <uapi/linux/sync_file.h>
+#else
 #include <linux/dma-buf.h>
 #include <linux/sync_file.h>
+#endif
 
 #include "drm_class.h"
 

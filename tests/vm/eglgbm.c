@@ -110,6 +110,7 @@ int main(int argc, char **argv)
 					  EGL_NONE};
 	static const EGLint ctx_attr[] = {EGL_CONTEXT_CLIENT_VERSION, 2, EGL_NONE};
 
+	setvbuf(stdout, NULL, _IOLBF, 0); /* progress is watched while it runs (kmod.sh) */
 	if (fd < 0)
 		return printf("FAIL no virtio_gpu render node\n"), 1;
 	gbm = gbm_create_device(fd);
