@@ -111,7 +111,7 @@ report_3d() { # VMOUT OUTDIR
         echo "|---|---|---|---|---|---|---|"
         awk -F, 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, ($7 == "-" ? "-" : sprintf("%.1f %%", $7 * 100)) }' "$o/3d.csv"
         sz="$(sed -n 's/^ *Surface Size: *//p' "$v/glmark2-native.txt" 2>/dev/null | head -1)"
-        [ -z "$sz" ] || { echo; echo "glmark2-es2-drm renders off-screen at the mode it picks (the largest the connector lists): $sz. kmscube and vdri-eglgbm: $FRAMES frames each; "; }
+        [ -z "$sz" ] || { echo; echo "glmark2-es2-drm renders off-screen at the mode it picks (the largest the connector lists): $sz. kmscube and vdri-eglgbm: $FRAMES frames each."; }
         if [ -s "$v/openarena-demo.txt" ]; then
             read -r k t < "$v/openarena-demo.txt"
             echo; echo "OpenArena 0.8.8 (ioquake3, SDL kmsdrm on the card node, desktop GL 4.3 through virgl): timedemo of the first $k of the $t messages of its benchmark demo demo088-test1 (bench/demo_cut.py) at 320x240; fps and the average ms/frame are the game's own timedemo figures."
