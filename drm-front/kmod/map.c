@@ -363,25 +363,13 @@ err:
 /* A publication point: every shared writable mapping of the connection. */
 int vf_maps_publish(struct vf_conn *c)
 {
-	struct vf_map *m;
-	int r = 0;
-
-	if (list_empty_careful(&c->maps))
-		return 0;
-	if (mutex_lock_killable(&c->maps_lock))
-		return -EINTR;
-	list_for_each_entry(m, &c->maps, link) {
-		mutex_lock(&m->lock);
-		r = vf_map_publish_locked(m, true);
-		mutex_unlock(&m->lock);
-		if (r)
-			break;
-	}
-	mutex_unlock(&c->maps_lock);
-	return r;
+	return vf_maps_publish_mapping(c, NULL);
 }
 
-/* msync(MS_SYNC) and fsync: the file's own mappings are published. */
+/*
+ * msync(MS_SYNC) and fsync: the file's own mappings are published (all of
+ * the connection's when mapping is NULL).
+ */
 int vf_maps_publish_mapping(struct vf_conn *c, struct address_space *mapping)
 {
 	struct vf_map *m;
@@ -392,7 +380,7 @@ int vf_maps_publish_mapping(struct vf_conn *c, struct address_space *mapping)
 	if (mutex_lock_killable(&c->maps_lock))
 		return -EINTR;
 	list_for_each_entry(m, &c->maps, link) {
-		if (m->mapping != mapping)
+		if (mapping && m->mapping != mapping)
 			continue;
 		mutex_lock(&m->lock);
 		r = vf_map_publish_locked(m, true);
